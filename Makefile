@@ -1,0 +1,32 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv on first use;
+# the demo installs only what it needs, the tests add the dev tools.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
+CORE := $(VENV)/.fastseq-core
+DEV := $(VENV)/.fastseq-dev
+
+.PHONY: demo test lint clean
+
+$(CORE): settings.ini setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.13.0
+	$(PIP) -e .
+	touch $(CORE)
+
+$(DEV): $(CORE)
+	$(PIP) -e ".[dev]"
+	touch $(DEV)
+
+demo: $(CORE)
+	$(VENV)/bin/fastseq demo --out demo_out
+
+test: $(DEV)
+	$(PY) -m pytest -q
+
+lint: $(DEV)
+	$(VENV)/bin/ruff check fastseq tests
+
+clean:
+	rm -rf $(VENV) demo_out .pytest_cache

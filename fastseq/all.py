@@ -1,0 +1,23 @@
+"""The star-import surface for notebooks: `from fastseq.all import *`."""
+from fastai.learner import load_learner
+
+from .attention import AdditiveAttention
+from .callbacks import EpochPrinter, TeacherForcing, forcing_probability
+from .data import PairDataset, Seq2SeqDataLoaders, SortishDL, TextProcessor, pad_batch
+from .datasets import clean_pairs, phrasebook, question_filter, read_files, read_tsv
+from .decode import greedy_decode, max_output_lens
+from .errors import CorpusError, CorpusNotFoundError, ModelFileError
+from .interpret import plot_attention, plot_attention_steps, save_figure
+from .learner import Seq2SeqLearner, seq2seq_learner, seq2seq_splitter
+from .metrics import ChrF, CorpusBLEU, Perplexity, Seq2SeqLoss, TokenAccuracy, corpus_bleu, corpus_chrf
+from .model import Decoder, Encoder, Seq2SeqConfig, Seq2SeqRNN
+from .tokenize import Seq2SeqTokenizer
+from .vocab import Vocab
+
+__all__ = ['load_learner', 'AdditiveAttention', 'EpochPrinter', 'TeacherForcing', 'forcing_probability',
+           'PairDataset', 'Seq2SeqDataLoaders', 'SortishDL', 'TextProcessor', 'pad_batch', 'clean_pairs', 'phrasebook',
+           'question_filter', 'read_files', 'read_tsv', 'greedy_decode', 'max_output_lens', 'CorpusError',
+           'CorpusNotFoundError', 'ModelFileError', 'plot_attention', 'plot_attention_steps', 'save_figure',
+           'Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter', 'ChrF', 'CorpusBLEU', 'Perplexity', 'Seq2SeqLoss',
+           'TokenAccuracy', 'corpus_bleu', 'corpus_chrf', 'Decoder', 'Encoder', 'Seq2SeqConfig', 'Seq2SeqRNN',
+           'Seq2SeqTokenizer', 'Vocab']

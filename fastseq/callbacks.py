@@ -1,0 +1,52 @@
+"""Training callbacks: `TeacherForcing` with a linearly decaying forcing probability."""
+from fastai.callback.core import Callback
+from fastcore.basics import noop
+
+__all__ = ['TeacherForcing', 'EpochPrinter', 'forcing_probability']
+
+
+def forcing_probability(pct_train, start=1., end=0., pct=1., warmup=0.):
+    "`start` until `warmup`, then linear to `end` at `pct` of training, flat after; clamped to [0, 1]."
+    frac = min(max(pct_train - warmup, 0.) / (pct - warmup), 1.)
+    return min(max(start + (end - start) * frac, 0.), 1.)
+
+
+class TeacherForcing(Callback):
+    "Feeds the reference token with a probability that decays linearly per batch; off in validation."
+    order = 5  # before the model runs, after TrainEvalCallback has set pct_train
+    def __init__(self, start=1., end=0., pct=1., warmup=0.):
+        if not (0 <= start <= 1 and 0 <= end <= 1 and 0 <= warmup < pct <= 1):
+            raise ValueError(f"TeacherForcing: start and end must lie in [0, 1] and 0 <= warmup < pct <= 1, got "
+                             f"start={start}, end={end}, pct={pct}, warmup={warmup}")
+        self.start, self.end, self.pct, self.warmup = start, end, pct, warmup
+
+    def before_batch(self):
+        if not self.training: p = 0.
+        elif hasattr(self.learn, 'lr_finder'): p = self.start  # lr_find holds the start value
+        else: p = forcing_probability(self.pct_train, self.start, self.end, self.pct, self.warmup)
+        self.learn.model.pr_force = p
+
+    def after_fit(self): self.learn.model.pr_force = 0.
+
+
+class EpochPrinter(Callback):
+    "A header and one aligned line per epoch, in place of the raw lists fastai prints without progress bars."
+    order = 60  # after Recorder (50) has written the epoch's log
+    def __init__(self, file=None): self.file = file
+
+    def before_fit(self):
+        self.old_logger, self.learn.logger = self.learn.logger, noop
+        if hasattr(self.learn, 'lr_finder'): return
+        print('  '.join(f"{n:>10}" for n in self.recorder.metric_names), file=self.file, flush=True)
+
+    def after_fit(self): self.learn.logger = self.old_logger
+
+    def after_epoch(self):
+        if hasattr(self.learn, 'lr_finder'): return
+        print('  '.join(_fmt(v) for v in self.recorder.log), file=self.file, flush=True)
+
+
+def _fmt(v):
+    if isinstance(v, int): return f"{v:>10d}"
+    if isinstance(v, float): return f"{v:>10.4f}"
+    return f"{str(v):>10}"

@@ -1,0 +1,108 @@
+"""The `fastseq` command: train, translate, demo."""
+import argparse
+import sys
+import warnings
+from itertools import islice
+
+from fastcore.xtras import Path
+
+from .errors import CorpusError, ModelFileError
+
+__all__ = ['main']
+
+
+def _add_train(sub):
+    p = sub.add_parser('train', help='train a model on a TSV corpus or the generated phrasebook')
+    p.add_argument('--data', default='phrasebook', help="TSV/CSV file, or 'phrasebook' (generated, default)")
+    p.add_argument('--valid', help='separate validation TSV (default: a seeded random split)')
+    p.add_argument('--src', default='fr'); p.add_argument('--tgt', default='en')
+    p.add_argument('--n-pairs', type=int, default=20000, help='phrasebook size')
+    p.add_argument('--valid-pct', type=float, default=0.1)
+    p.add_argument('--epochs', type=int, default=8)
+    p.add_argument('--lr', default='3e-3', help="learning rate, or 'auto' to take lr_find's suggestion")
+    p.add_argument('--bs', type=int, default=64)
+    p.add_argument('--emb-sz', type=int, default=300, help='embedding size (also the decoder hidden size)')
+    p.add_argument('--n-hid', type=int, default=256, help='encoder hidden size')
+    p.add_argument('--n-layers', type=int, default=2)
+    p.add_argument('--bidir', action='store_true', help='bidirectional encoder')
+    p.add_argument('--tf-start', type=float, default=1.0); p.add_argument('--tf-end', type=float, default=0.0)
+    p.add_argument('--tf-warmup', type=float, default=0.0, help='fraction of training before forcing starts to decay')
+    p.add_argument('--min-freq', type=int, default=1)
+    p.add_argument('--max-len', type=int, help='drop training pairs longer than this (default: 99th percentile)')
+    p.add_argument('--skip-bad-lines', action='store_true', help='skip TSV lines with a wrong column count')
+    p.add_argument('--seed', type=int, default=42)
+    p.add_argument('--plot-dir', help='save the lr_find plot and attention plots here')
+    p.add_argument('--out', default='model.pkl', help='where to export the trained learner')
+
+
+def _add_translate(sub):
+    p = sub.add_parser('translate', help='translate TEXT arguments, or stdin line by line')
+    p.add_argument('model', help='a learner exported by fastseq train / learn.export')
+    p.add_argument('text', nargs='*', help='texts to translate (default: read stdin, one per line)')
+    p.add_argument('--bs', type=int, default=64, help='sentences per batch; stdin is read in chunks of 16 batches')
+    p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+
+
+def _add_demo(sub):
+    p = sub.add_parser('demo', help='train on the phrasebook, plot, export, reload in a new process, translate')
+    p.add_argument('--out', default='demo_out', help='folder for plots and the exported model')
+    p.add_argument('--epochs', type=int, default=8)
+    p.add_argument('--n-pairs', type=int, default=20000)
+    p.add_argument('--tf-end', type=float, default=0.5, help='teacher forcing decays linearly from 1 to this')
+    p.add_argument('--tf-warmup', type=float, default=0.5, help='fraction of training before the decay starts')
+
+
+def parser():
+    "The argument parser of the `fastseq` command."
+    p = argparse.ArgumentParser(prog='fastseq', description='Neural machine translation with fastai and GRUs.')
+    sub = p.add_subparsers(dest='command', required=True)
+    for add in (_add_train, _add_translate, _add_demo): add(sub)
+    return p
+
+
+def load_model(path, device='cpu'):
+    "Load an exported learner, with a clear error for a missing or unreadable file."
+    from fastai.learner import load_learner
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"model file not found: {path}")
+    try:
+        with warnings.catch_warnings():  # fastai warns that exports are pickles; the CLI loads what the user names
+            warnings.filterwarnings('ignore', message='load_learner` uses Python')
+            learn = load_learner(path, cpu=(device == 'cpu'))
+    except Exception as e:
+        raise ModelFileError(f"{path} is not a fastseq learner export ({type(e).__name__}: {e})") from None
+    if not hasattr(learn, 'translate'): raise ModelFileError(f"{path} holds a fastai learner, not a fastseq one")
+    if device != 'cpu': learn.model.to(device)
+    return learn
+
+
+def _stdin_chunks(size):
+    lines = (line.rstrip('\n') for line in sys.stdin)
+    while chunk := list(islice(lines, size)): yield chunk
+
+
+def translate(args):
+    "Print one translation per input, in input order; stdin is streamed in chunks."
+    learn = load_model(args.model, args.device)
+    chunks = [args.text] if args.text else _stdin_chunks(args.bs * 16)
+    for chunk in chunks:
+        for out in learn.translate(chunk, bs=args.bs): print(out, flush=False)
+        sys.stdout.flush()
+
+
+def main(argv=None):
+    "Entry point of the `fastseq` console script."
+    args = parser().parse_args(argv)
+    from . import recipes
+    commands = {'train': recipes.train_from_args, 'translate': translate, 'demo': recipes.demo_from_args}
+    try: commands[args.command](args)
+    except (CorpusError, ModelFileError, FileNotFoundError, ValueError) as e:
+        print(f"fastseq {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"fastseq {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == '__main__': sys.exit(main())

@@ -1,0 +1,197 @@
+"""Tokenize, numericalize, sortish batching with end padding → fastai `DataLoaders` of (src, tgt, tgt)."""
+import numpy as np
+import pandas as pd
+import torch
+from fastai.data.core import DataLoaders
+from fastai.data.load import DataLoader
+from fastai.torch_core import default_device, display_df
+from fastcore.imports import IN_NOTEBOOK
+
+from .datasets import question_filter, read_files, read_tsv, clean_pairs
+from .tokenize import Seq2SeqTokenizer
+from .vocab import Vocab
+
+__all__ = ['TextProcessor', 'PairDataset', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
+
+
+class TextProcessor:
+    "Tokenizers and vocabularies of both sides: text → ids for the source, ids → text for the target."
+    def __init__(self, src_tok, tgt_tok, src_vocab, tgt_vocab):
+        self.src_tok, self.tgt_tok, self.src_vocab, self.tgt_vocab = src_tok, tgt_tok, src_vocab, tgt_vocab
+
+    def src_ids(self, texts, n_workers=0):
+        "Source id lists for raw `texts`."
+        return [self.src_vocab.numericalize(t) for t in self.src_tok(texts, n_workers=n_workers)]
+
+    def tgt_ids(self, texts, n_workers=0):
+        "Target id lists for raw `texts`, each ending with eos."
+        eos = self.tgt_vocab.eos_idx
+        return [self.tgt_vocab.numericalize(t) + [eos] for t in self.tgt_tok(texts, n_workers=n_workers)]
+
+    def src_text(self, ids): return ' '.join(self.src_vocab.textify(ids))
+    def tgt_text(self, ids): return self.tgt_tok.detokenize(self.tgt_vocab.textify(_until_eos(ids, self.tgt_vocab)))
+
+
+def _until_eos(ids, vocab):
+    ids = [int(i) for i in ids]
+    return ids[:ids.index(vocab.eos_idx)] if vocab.eos_idx in ids else ids
+
+
+def _flatten(seqs):
+    "Concatenated int32 array and offsets of a list of id lists."
+    lens = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+    offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    flat = np.fromiter((i for s in seqs for i in s), dtype=np.int32, count=int(offsets[-1]))
+    return flat, offsets
+
+
+class PairDataset:
+    "Numericalized (source ids, target ids) pairs stored flat, with the raw texts kept for scoring."
+    def __init__(self, src_ids, tgt_ids, texts=None):
+        assert len(src_ids) == len(tgt_ids)
+        (self.src, self.src_off), (self.tgt, self.tgt_off) = _flatten(src_ids), _flatten(tgt_ids)
+        self.texts = texts  # list of (source text, reference text), or None
+
+    def __len__(self): return len(self.src_off) - 1
+    def __getitem__(self, i):
+        return self.src[self.src_off[i]:self.src_off[i + 1]], self.tgt[self.tgt_off[i]:self.tgt_off[i + 1]]
+
+    @property
+    def src_lens(self): return np.diff(self.src_off)
+    @property
+    def tgt_lens(self): return np.diff(self.tgt_off)
+    def new_empty(self): return PairDataset([], [])
+
+
+def pad_batch(seqs, pad_idx):
+    "Pad id arrays at the end into a (bs, max_len) int64 tensor."
+    out = np.full((len(seqs), max(len(s) for s in seqs)), pad_idx, dtype=np.int64)
+    for i, s in enumerate(seqs): out[i, :len(s)] = s
+    return torch.from_numpy(out)
+
+
+class SortishDL(DataLoader):
+    "Batches of similar length: shuffled chunks sorted by length in training, sorted in validation."
+    def __init__(self, dataset=None, pad_idx=1, processor=None, **kwargs):
+        super().__init__(dataset, **kwargs)
+        self.pad_idx, self.processor, self.n_inp = pad_idx, processor, 2
+        self._keys = dataset.tgt_lens * 1000 + dataset.src_lens if dataset is not None and len(dataset) else None
+
+    def get_idxs(self):
+        if self._keys is None: return super().get_idxs()
+        if self.shuffle: return self.shuffle_fn(None)
+        return list(np.argsort(-self._keys, kind='stable'))
+
+    def shuffle_fn(self, idxs):
+        "Random chunks of 50 batches, sorted inside by length, cut into batches that are shuffled."
+        perm = np.random.permutation(len(self.dataset))
+        sz = self.bs * 50
+        chunks = [perm[i:i + sz] for i in range(0, len(perm), sz)]
+        order = np.concatenate([c[np.argsort(-self._keys[c], kind='stable')] for c in chunks])
+        batches = [order[i:i + self.bs] for i in range(0, len(order), self.bs)]
+        return [i for j in np.random.permutation(len(batches)) for i in batches[j]]
+
+    def create_batch(self, b):
+        src, tgt = pad_batch([s for s, _ in b], self.pad_idx), pad_batch([t for _, t in b], self.pad_idx)
+        return src, tgt, tgt  # the model sees the target (for its length and teacher forcing), the loss too
+
+    def new(self, dataset=None, cls=None, **kwargs):
+        kwargs.setdefault('pad_idx', self.pad_idx); kwargs.setdefault('processor', self.processor)
+        return super().new(dataset=dataset, cls=cls, **kwargs)
+
+    def show_batch(self, b=None, max_n=9, show=True):
+        "Table of source and target texts of a batch, decoded back from ids."
+        src, tgt, _ = self.one_batch() if b is None else b
+        p = self.processor
+        df = pd.DataFrame({'source': [p.src_text(s) for s in src[:max_n].tolist()],
+                           'target': [' '.join(p.tgt_vocab.textify(t)) for t in tgt[:max_n].tolist()]})
+        if show: display_df(df) if IN_NOTEBOOK else print(df.to_string(index=False))
+        return df
+
+
+def _split(df, valid_pct, seed):
+    "Seeded random train/valid split of a DataFrame."
+    if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct!r}")
+    perm = np.random.RandomState(seed).permutation(len(df))
+    n_valid = max(1, int(round(len(df) * valid_pct)))
+    return df.iloc[perm[n_valid:]], df.iloc[perm[:n_valid]]
+
+
+def _length_limit(lens, max_len):
+    return int(np.percentile(lens, 99)) if max_len is None else int(max_len)
+
+
+class Seq2SeqDataLoaders(DataLoaders):
+    "Train and valid `SortishDL`s of a parallel corpus, with the `TextProcessor` that made them."
+    def __init__(self, *loaders, path='.', device=None, processor=None, src='fr', tgt='en', stats=None):
+        super().__init__(*loaders, path=path, device=device)
+        self.processor, self.src, self.tgt, self.stats = processor, src, tgt, stats or {}
+
+    @property
+    def vocab(self): return self.processor.src_vocab.itos, self.processor.tgt_vocab.itos
+
+    def new_empty(self):
+        "Same processor and settings, no data: what `learn.export` pickles."
+        loaders = [dl.new(dl.dataset.new_empty()) for dl in self.loaders]
+        return type(self)(*loaders, path=self.path, device=self.device, processor=self.processor,
+                          src=self.src, tgt=self.tgt, stats=self.stats)
+
+    def valid_pairs(self):
+        "The validation split's (source text, reference text) pairs, exactly as metrics score them."
+        return list(self.valid_ds.texts or [])
+
+    @classmethod
+    def from_df(cls, df, src='fr', tgt='en', bs=64, valid_pct=0.1, seed=None, valid_df=None, max_len=None,
+                max_vocab=40000, min_freq=1, questions=False, normalize=True, n_workers=0, device=None,
+                path='.', verbose=True):
+        "Tokenize, split, build vocabularies on the training split, drop over-long training pairs, batch."
+        df = clean_pairs(df, src, tgt)
+        if valid_df is not None: valid_df = clean_pairs(valid_df, src, tgt)
+        if questions:
+            df = question_filter(df, src, tgt)
+            valid_df = question_filter(valid_df, src, tgt) if valid_df is not None else None
+        train_df, valid_df = _split(df, valid_pct, seed) if valid_df is None else (df, valid_df)
+        src_tok, tgt_tok = Seq2SeqTokenizer(src, normalize), Seq2SeqTokenizer(tgt, normalize)
+        tr_src, tr_tgt = src_tok(train_df[src], n_workers), tgt_tok(train_df[tgt], n_workers)
+        proc = TextProcessor(src_tok, tgt_tok, Vocab.from_tokens(tr_src, max_vocab=max_vocab, min_freq=min_freq),
+                             Vocab.from_tokens(tr_tgt, max_vocab=max_vocab, min_freq=min_freq))
+        src_lim = _length_limit([len(t) for t in tr_src], max_len)
+        tgt_lim = _length_limit([len(t) for t in tr_tgt], max_len)
+        keep = [i for i, (s, t) in enumerate(zip(tr_src, tr_tgt)) if len(s) <= src_lim and len(t) <= tgt_lim]
+        train_ds = PairDataset([proc.src_vocab.numericalize(tr_src[i]) for i in keep],
+                               [proc.tgt_vocab.numericalize(tr_tgt[i]) + [Vocab.eos_idx] for i in keep])
+        valid_texts = list(zip(valid_df[src], valid_df[tgt]))
+        valid_ds = PairDataset(proc.src_ids(valid_df[src], n_workers), proc.tgt_ids(valid_df[tgt], n_workers),
+                               valid_texts)
+        stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), dropped_long=len(tr_src) - len(keep),
+                     src_len_limit=src_lim, tgt_len_limit=tgt_lim, src_vocab=len(proc.src_vocab),
+                     tgt_vocab=len(proc.tgt_vocab), **{k: v for k, v in df.attrs.items() if k != 'source'})
+        if verbose: print(_describe(stats, src, tgt))
+        if len(train_ds) == 0: raise ValueError(f"no training pair is left after dropping pairs over {max_len} tokens")
+        kw = dict(pad_idx=Vocab.pad_idx, processor=proc)
+        train_dl = SortishDL(train_ds, bs=bs, shuffle=True, drop_last=len(train_ds) > bs, **kw)
+        valid_dl = SortishDL(valid_ds, bs=bs * 2, shuffle=False, **kw)
+        return cls(train_dl, valid_dl, path=path, device=device or default_device(), processor=proc,
+                   src=src, tgt=tgt, stats=stats)
+
+    @classmethod
+    def from_tsv(cls, path, src='fr', tgt='en', valid=None, sep=None, names=None, skip_bad_lines=False, **kwargs):
+        "From a TSV/CSV file with named columns (or Tatoeba's headerless en/fr form); `valid` an optional file."
+        read = dict(sep=sep, names=names, skip_bad_lines=skip_bad_lines)
+        df, valid_df = read_tsv(path, src, tgt, **read), None if valid is None else read_tsv(valid, src, tgt, **read)
+        return cls.from_df(df, src, tgt, valid_df=valid_df, **kwargs)
+
+    @classmethod
+    def from_files(cls, src_path, tgt_path, src='fr', tgt='en', **kwargs):
+        "From two line-aligned files, one sentence per line."
+        return cls.from_df(read_files(src_path, tgt_path, src, tgt), src, tgt, **kwargs)
+
+
+def _describe(stats, src, tgt):
+    s = stats
+    line = (f"fastseq data: {s['n_train']} training / {s['n_valid']} validation pairs; vocabulary {src} "
+            f"{s['src_vocab']}, {tgt} {s['tgt_vocab']}; dropped {s['dropped_long']} training pairs over "
+            f"{s['src_len_limit']} {src} / {s['tgt_len_limit']} {tgt} tokens")
+    extra = [f"{v} {k.replace('_', ' ')}" for k, v in s.items() if k in ('skipped_bad_lines', 'dropped_empty') and v]
+    return line + (f"; {', '.join(extra)}" if extra else '')

@@ -1,0 +1,110 @@
+"""Corpus readers (TSV/CSV, DataFrame, two line-aligned files), the lesson's question filter, the phrasebook."""
+import csv
+import re
+import warnings
+from itertools import zip_longest
+
+import pandas as pd
+from fastcore.xtras import Path
+
+from .errors import CorpusError, CorpusNotFoundError
+from .phrasebook import phrasebook
+
+__all__ = ['phrasebook', 'read_tsv', 'read_files', 'clean_pairs', 'question_filter', 'TATOEBA_COLUMNS']
+
+TATOEBA_COLUMNS = ('en', 'fr', 'attribution')  # the headerless ManyThings/Tatoeba export
+_RE_EN_Q, _RE_FR_Q = re.compile(r'^(Wh[^?.!]+\?)'), re.compile(r'^([^?.!]+\?)')
+
+
+def _existing(path, what='corpus file'):
+    path = Path(path)
+    if not path.is_file(): raise CorpusNotFoundError(path, what)
+    return path
+
+
+def _decoded_lines(path):
+    "Yield (line number, text) of a UTF-8 file, naming the line of any byte that is not UTF-8."
+    with open(path, 'rb') as f:
+        for i, raw in enumerate(f, 1):
+            try: yield i, raw.decode('utf-8').rstrip('\r\n')
+            except UnicodeDecodeError as e:
+                raise CorpusError(f"bytes that are not UTF-8 at column {e.start + 1} ({raw[e.start:e.start + 4]!r})",
+                                  path, i) from None
+
+
+def _split_rows(path, sep):
+    "Yield (line number, fields); TSV splits on tabs (Tatoeba quotes freely), CSV follows csv quoting."
+    lines = _decoded_lines(path)
+    if sep == '\t':
+        for i, line in lines: yield i, line.split('\t')
+        return
+    numbered = list(lines)
+    for (i, _), row in zip(numbered, csv.reader((line for _, line in numbered), delimiter=sep)): yield i, row
+
+
+def _header_and_rows(path, src, tgt, sep, names):
+    "Column names (from `names`, a header line, or the Tatoeba order) and an iterator of the data rows."
+    rows = _split_rows(path, sep)
+    first = next(rows, None)
+    if first is None: raise CorpusError("the file is empty", path)
+    if names is not None: return list(names), [first, *rows]
+    if src in first[1] and tgt in first[1]: return first[1], rows
+    if {src, tgt} <= set(TATOEBA_COLUMNS) and len(first[1]) in (2, 3):
+        return list(TATOEBA_COLUMNS[:len(first[1])]), [first, *rows]
+    raise CorpusError(f"line 1 is not a header naming the columns {src!r} and {tgt!r} (got {first[1][:4]}); "
+                      f"pass names=[...] for a headerless file", path, 1)
+
+
+def read_tsv(path, src='fr', tgt='en', sep=None, names=None, skip_bad_lines=False):
+    "DataFrame with columns `src` and `tgt` from a TSV/CSV file; bad lines raise (or are skipped and counted)."
+    path = _existing(path)
+    sep = sep or (',' if path.suffix.lower() == '.csv' else '\t')
+    cols, rows = _header_and_rows(path, src, tgt, sep, names)
+    for c in (src, tgt):
+        if c not in cols: raise CorpusError(f"no column {c!r}; the columns are {cols}", path, 1)
+    i_src, i_tgt, data, bad = cols.index(src), cols.index(tgt), [], 0
+    for i, fields in rows:
+        if len(fields) != len(cols):
+            if not skip_bad_lines:
+                raise CorpusError(f"expected {len(cols)} columns, found {len(fields)} "
+                                  f"(pass skip_bad_lines=True to skip such lines)", path, i)
+            bad += 1; continue
+        data.append((fields[i_src], fields[i_tgt]))
+    if bad: warnings.warn(f"{path}: skipped {bad} lines with a wrong number of columns", stacklevel=2)
+    return clean_pairs(pd.DataFrame(data, columns=[src, tgt]), src, tgt, skipped_bad_lines=bad, source=str(path))
+
+
+def read_files(src_path, tgt_path, src='fr', tgt='en'):
+    "DataFrame from two line-aligned files (one sentence per line, the giga-fren layout), read as streams."
+    src_path, tgt_path = _existing(src_path, 'source file'), _existing(tgt_path, 'target file')
+    data, n_src, n_tgt = [], 0, 0
+    for s, t in zip_longest(_decoded_lines(src_path), _decoded_lines(tgt_path)):
+        n_src, n_tgt = n_src + (s is not None), n_tgt + (t is not None)
+        if s is not None and t is not None: data.append((s[1], t[1]))
+    if n_src != n_tgt:
+        raise CorpusError(f"the files are not line-aligned: {src_path} has {n_src} lines, {tgt_path} has {n_tgt}")
+    if not data: raise CorpusError("the files are empty", src_path)
+    return clean_pairs(pd.DataFrame(data, columns=[src, tgt]), src, tgt, source=f"{src_path} + {tgt_path}")
+
+
+def clean_pairs(df, src, tgt, source='DataFrame', **counts):
+    "Strip whitespace and drop pairs with an empty side; counts of what was dropped go in `df.attrs`."
+    for c in (src, tgt):
+        if c not in df.columns: raise CorpusError(f"no column {c!r}; the columns are {list(df.columns)}", source)
+    df = pd.DataFrame({c: df[c].fillna('').astype(str).str.strip() for c in (src, tgt)})
+    empty = (df[src] == '') | (df[tgt] == '')
+    if empty.all(): raise CorpusError("no pair has text on both sides", source)
+    if empty.any(): warnings.warn(f"{source}: dropped {int(empty.sum())} pairs with an empty side", stacklevel=2)
+    df = df[~empty].reset_index(drop=True)
+    df.attrs.update(counts, dropped_empty=int(empty.sum()), source=source)
+    return df
+
+
+def question_filter(df, src='fr', tgt='en'):
+    "The lesson's filter: keep pairs whose English is a Wh-question and French a question, cut at the first `?`."
+    en_col, fr_col = (tgt, src) if tgt.startswith('en') else (src, tgt)
+    en, fr = df[en_col].str.extract(_RE_EN_Q)[0], df[fr_col].str.extract(_RE_FR_Q)[0]
+    keep = en.notna() & fr.notna()
+    out = pd.DataFrame({en_col: en[keep], fr_col: fr[keep]})[[src, tgt]].reset_index(drop=True)
+    out.attrs.update(df.attrs, question_filter=True)
+    return out

@@ -1,0 +1,71 @@
+"""`seq2seq_learner`: a fastai `Learner` for `Seq2SeqRNN` with loss, metrics, splitter and translation."""
+from dataclasses import fields
+
+import fastai.callback.progress  # noqa: F401  (progress bars for fit and lr_find)
+import fastai.callback.schedule  # noqa: F401  (Learner.fit_one_cycle, Learner.lr_find)
+from fastai.callback.training import GradientClip
+from fastai.learner import Learner
+from fastcore.xtras import Path
+
+from .inference import translate_texts
+from .interpret import attention_figures, save_figure
+from .io import atomic_path
+from .metrics import CorpusBLEU, Seq2SeqLoss, TokenAccuracy
+from .model import Seq2SeqConfig, Seq2SeqRNN
+
+__all__ = ['Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter']
+
+
+def seq2seq_splitter(model):
+    "Two parameter groups: embeddings (with the tied output weight) first, everything else second."
+    emb = list(model.encoder.emb.parameters()) + list(model.decoder.emb.parameters())
+    ids = {id(p) for p in emb}
+    return [emb, [p for p in model.parameters() if id(p) not in ids]]
+
+
+class Seq2SeqLearner(Learner):
+    "A `Learner` that can translate raw text and export atomically."
+    def translate(self, texts, bs=64, with_attention=False, **kwargs):
+        "Greedy translations of a string or a list of strings, detokenized."
+        single = isinstance(texts, str)
+        out = translate_texts(self.model, self.dls.processor, [texts] if single else texts, bs=bs,
+                              with_attention=with_attention, **kwargs)
+        return out[0] if single else out
+
+    def show_attention(self, texts, kind='heatmap', path=None):
+        "Attention figure(s) for a text or texts: 'heatmap' (output × source) or 'steps' (one plot per step)."
+        single = isinstance(texts, str)
+        figs = attention_figures(self, [texts] if single else list(texts), kind)
+        if path is not None:
+            path = Path(path)
+            for i, fig in enumerate(figs): save_figure(fig, path if single else path.with_stem(f"{path.stem}_{i}"))
+        return figs[0] if single else figs
+
+    def valid_pairs(self):
+        "The validation split's (source text, reference text) pairs as the metrics score them."
+        return self.dls.valid_pairs()
+
+    def export(self, fname='export.pkl', **kwargs):
+        "fastai's export, written to a temporary file then renamed, so an interruption leaves no half file."
+        path = self.path / fname
+        with atomic_path(path) as tmp: super().export(tmp, **kwargs)
+        return path
+
+
+def _split_kwargs(kwargs):
+    names = {f.name for f in fields(Seq2SeqConfig)}
+    return {k: v for k, v in kwargs.items() if k in names}, {k: v for k, v in kwargs.items() if k not in names}
+
+
+def seq2seq_learner(dls, metrics=None, clip=5.0, cbs=None, **kwargs):
+    "Learner with a `Seq2SeqRNN` sized to `dls`' vocabularies; `Seq2SeqConfig` fields may be passed as kwargs."
+    cfg_kwargs, learn_kwargs = _split_kwargs(kwargs)
+    src_vocab, tgt_vocab = dls.processor.src_vocab, dls.processor.tgt_vocab
+    cfg_kwargs.setdefault('n_hid_dec', cfg_kwargs.get('emb_sz_tgt', 300))
+    config = Seq2SeqConfig(len(src_vocab), len(tgt_vocab), pad_idx=tgt_vocab.pad_idx, bos_idx=tgt_vocab.bos_idx,
+                           eos_idx=tgt_vocab.eos_idx, **cfg_kwargs)
+    metrics = [TokenAccuracy(tgt_vocab.pad_idx), CorpusBLEU(n_items=300)] if metrics is None else metrics
+    cbs = list(cbs or []) + ([GradientClip(clip)] if clip else [])
+    learn_kwargs['path'] = Path(learn_kwargs.get('path', dls.path))
+    return Seq2SeqLearner(dls, Seq2SeqRNN(config), loss_func=Seq2SeqLoss(tgt_vocab.pad_idx), metrics=metrics,
+                          splitter=seq2seq_splitter, cbs=cbs, **learn_kwargs)

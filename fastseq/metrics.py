@@ -1,0 +1,116 @@
+"""Padding-aware loss and metrics; BLEU and chrF with sacrebleu on free-running decodes."""
+import numpy as np
+import torch.nn.functional as F
+from fastai.learner import Metric
+
+__all__ = ['align_lengths', 'Seq2SeqLoss', 'TokenAccuracy', 'Perplexity', 'CorpusBLEU', 'ChrF', 'corpus_bleu',
+           'corpus_chrf', 'valid_subset']
+
+
+def align_lengths(pred, targ, pad_idx):
+    "Pad pred (bs, pl, V) with zero logits or targ (bs, tl) with pad so both have the same length."
+    pl, tl = pred.shape[1], targ.shape[1]
+    if pl < tl: pred = F.pad(pred, (0, 0, 0, tl - pl))
+    if tl < pl: targ = F.pad(targ, (0, pl - tl), value=pad_idx)
+    return pred, targ
+
+
+class Seq2SeqLoss:
+    "Cross-entropy over target tokens, lengths aligned, padding ignored (mean over real tokens)."
+    def __init__(self, pad_idx=1, reduction='mean'): self.pad_idx, self.reduction = pad_idx, reduction
+
+    def __call__(self, pred, targ):
+        pred, targ = align_lengths(pred, targ, self.pad_idx)
+        return F.cross_entropy(pred.flatten(0, 1).float(), targ.flatten(), ignore_index=self.pad_idx,
+                               reduction=self.reduction)
+
+    def activation(self, x): return F.softmax(x, dim=-1)
+    def decodes(self, x): return x.argmax(dim=-1)
+
+
+class _TokenMetric(Metric):
+    "Accumulates a count over non-pad target tokens of each validation batch."
+    def __init__(self, pad_idx=1): self.pad_idx = pad_idx
+    def reset(self): self.total, self.count = 0., 0
+
+    def accumulate(self, learn):
+        pred, targ = align_lengths(learn.pred, learn.yb[0], self.pad_idx)
+        mask = targ != self.pad_idx
+        self.total += float(self.score(pred, targ, mask))
+        self.count += int(mask.sum())
+
+
+class TokenAccuracy(_TokenMetric):
+    "Share of non-pad target tokens predicted exactly."
+    def score(self, pred, targ, mask): return ((pred.argmax(-1) == targ) & mask).sum()
+    @property
+    def value(self): return self.total / max(self.count, 1)
+    @property
+    def name(self): return 'token_acc'
+
+
+class Perplexity(_TokenMetric):
+    "exp of the mean cross-entropy per non-pad target token."
+    def score(self, pred, targ, mask):
+        return F.cross_entropy(pred.flatten(0, 1).float(), targ.flatten(), ignore_index=self.pad_idx, reduction='sum')
+    @property
+    def value(self): return float(np.exp(self.total / max(self.count, 1)))
+    @property
+    def name(self): return 'perplexity'
+
+
+def valid_subset(pairs, n_items, seed=0):
+    "A fixed, seeded subset of (source, reference) pairs, in their original order; all of them if n_items is None."
+    if n_items is None or n_items >= len(pairs): return list(pairs)
+    idx = np.sort(np.random.RandomState(seed).choice(len(pairs), n_items, replace=False))
+    return [pairs[i] for i in idx]
+
+
+class _DecodedMetric(Metric):
+    "Scores free-running decodes of a seeded validation subset with sacrebleu, once per validation pass."
+    def __init__(self, n_items=300, seed=0): self.n_items, self.seed, self.learn = n_items, seed, None
+    def reset(self): self._value = None
+    def accumulate(self, learn): self.learn = learn
+    def __getstate__(self): return {**self.__dict__, 'learn': None, '_value': None}
+
+    def _hyps_refs(self):
+        "Decodes shared by every metric of the same subset in the same validation pass."
+        key = (self.n_items, self.seed, self.learn.train_iter)
+        cache = getattr(self.learn, '_decoded_cache', {})
+        if key not in cache:
+            pairs = valid_subset(self.learn.valid_pairs(), self.n_items, self.seed)
+            cache = {key: (self.learn.translate([s for s, _ in pairs]), [r for _, r in pairs])}
+            self.learn._decoded_cache = cache
+        return cache[key]
+
+    @property
+    def value(self):
+        if self._value is None and self.learn is not None: self._value = self.score(*self._hyps_refs())
+        return self._value
+
+    @property
+    def name(self): return self.base_name + ('' if self.n_items is None else f'@{self.n_items}')
+
+
+def corpus_bleu(hyps, refs):
+    "sacrebleu's default corpus BLEU (13a tokenization, case-sensitive) of detokenized hypotheses vs raw references."
+    import sacrebleu
+    return sacrebleu.corpus_bleu(list(hyps), [list(refs)]).score
+
+
+def corpus_chrf(hyps, refs):
+    "sacrebleu's default corpus chrF of detokenized hypotheses vs raw references."
+    import sacrebleu
+    return sacrebleu.corpus_chrf(list(hyps), [list(refs)]).score
+
+
+class CorpusBLEU(_DecodedMetric):
+    "sacrebleu corpus BLEU of greedy decodes against the raw reference text."
+    base_name = 'bleu'
+    def score(self, hyps, refs): return corpus_bleu(hyps, refs)
+
+
+class ChrF(_DecodedMetric):
+    "sacrebleu chrF of greedy decodes against the raw reference text."
+    base_name = 'chrf'
+    def score(self, hyps, refs): return corpus_chrf(hyps, refs)

@@ -1,0 +1,148 @@
+"""`Seq2SeqRNN`: GRU encoder (optionally bidirectional), GRU decoder with additive attention, tied output."""
+import random
+from dataclasses import dataclass, asdict
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .attention import AdditiveAttention
+
+__all__ = ['Seq2SeqConfig', 'Encoder', 'Decoder', 'Seq2SeqRNN']
+
+
+@dataclass
+class Seq2SeqConfig:
+    "Shapes and dropouts of a `Seq2SeqRNN`; the defaults are the lesson's model."
+    src_vocab: int
+    tgt_vocab: int
+    emb_sz_src: int = 300
+    emb_sz_tgt: int = 300
+    n_hid_enc: int = 256
+    n_layers_enc: int = 2
+    bidir: bool = False
+    n_hid_dec: int = 300
+    n_layers_dec: int = 2
+    attention: bool = True
+    att_sz: int = 300
+    tie: bool = True
+    emb_drop: float = 0.15
+    enc_drop: float = 0.25
+    dec_drop: float = 0.1
+    out_drop: float = 0.35
+    pad_idx: int = 1
+    bos_idx: int = 2
+    eos_idx: int = 3
+    init_range: float = 0.1
+
+    def __post_init__(self):
+        if self.tie and self.n_hid_dec != self.emb_sz_tgt:
+            raise ValueError(f"a tied output layer needs n_hid_dec == emb_sz_tgt, got {self.n_hid_dec} and "
+                             f"{self.emb_sz_tgt}; set one to the other or pass tie=False")
+
+    def to_dict(self): return asdict(self)
+
+
+class Encoder(nn.Module):
+    "Embedding → dropout → GRU over packed sequences; final state mapped to the decoder's size."
+    def __init__(self, c: Seq2SeqConfig):
+        super().__init__()
+        self.pad_idx, self.n_layers, self.n_dirs = c.pad_idx, c.n_layers_enc, 2 if c.bidir else 1
+        self.emb = nn.Embedding(c.src_vocab, c.emb_sz_src, padding_idx=c.pad_idx)
+        self.emb_drop = nn.Dropout(c.emb_drop)
+        self.rnn = nn.GRU(c.emb_sz_src, c.n_hid_enc, c.n_layers_enc, batch_first=True,
+                          dropout=c.enc_drop if c.n_layers_enc > 1 else 0., bidirectional=c.bidir)
+        self.to_dec = nn.Linear(c.n_hid_enc * self.n_dirs, c.n_hid_dec, bias=False)
+        self.out_sz, self.n_layers_dec = c.n_hid_enc * self.n_dirs, c.n_layers_dec
+
+    def forward(self, src):
+        "Outputs (bs, sl, out_sz), decoder's initial state (n_layers_dec, bs, n_hid_dec), mask (bs, sl)."
+        mask = src != self.pad_idx                                         # (bs, sl)
+        lens = mask.sum(1).clamp(min=1).cpu()                              # packing wants lengths on the host
+        x = self.emb_drop(self.emb(src))                                   # (bs, sl, emb)
+        out, h = self.rnn(pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False))
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])  # (bs, sl, out_sz)
+        bs = src.shape[0]
+        h = h.view(self.n_layers, self.n_dirs, bs, -1).transpose(1, 2).reshape(self.n_layers, bs, -1)
+        h = self.to_dec(h)                                                 # (n_layers_enc, bs, n_hid_dec)
+        h = h[-self.n_layers_dec:] if self.n_layers >= self.n_layers_dec else h[-1:].expand(self.n_layers_dec, -1, -1)
+        return out, h.contiguous(), mask
+
+
+class Decoder(nn.Module):
+    "One step: embed previous token, attend, GRU; `project` maps GRU outputs to vocabulary logits."
+    def __init__(self, c: Seq2SeqConfig, enc_out_sz):
+        super().__init__()
+        self.emb = nn.Embedding(c.tgt_vocab, c.emb_sz_tgt, padding_idx=c.pad_idx)
+        self.attn = AdditiveAttention(enc_out_sz, c.n_hid_dec, c.att_sz) if c.attention else None
+        self.mix = nn.Linear(c.emb_sz_tgt + enc_out_sz, c.emb_sz_tgt) if c.attention else nn.Identity()
+        self.rnn = nn.GRU(c.emb_sz_tgt, c.n_hid_dec, c.n_layers_dec, batch_first=True,
+                          dropout=c.dec_drop if c.n_layers_dec > 1 else 0.)
+        self.out_drop = nn.Dropout(c.out_drop)
+        self.out = nn.Linear(c.n_hid_dec, c.tgt_vocab)
+        if c.tie: self.out.weight = self.emb.weight  # one Parameter: the tie survives .to(), export and loading
+
+    def step(self, inp, h, enc_out, keys, mask):
+        "inp (bs,), h (n_layers, bs, n_hid) → GRU output (bs, n_hid), new h, attention (bs, sl) or None."
+        x = self.emb(inp)                                                  # (bs, emb)
+        weights = None
+        if self.attn is not None:
+            ctx, weights = self.attn(h[-1], keys, enc_out, mask)           # (bs, enc_out_sz), (bs, sl)
+            x = self.mix(torch.cat([x, ctx], 1))                           # (bs, emb)
+        out, h = self.rnn(x[:, None], h)                                   # (bs, 1, n_hid)
+        return out[:, 0], h, weights
+
+    def project(self, out): return self.out(self.out_drop(out))            # (..., n_hid) → (..., vocab)
+
+
+class Seq2SeqRNN(nn.Module):
+    "Encoder–decoder with attention; `forward(src, tgt)` runs exactly tgt's length and returns logits."
+    def __init__(self, config: Seq2SeqConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        self.decoder = Decoder(config, self.encoder.out_sz)
+        self.pr_force, self.keep_attention, self.attention = 0., False, None
+        self.reset_parameters()
+
+    @classmethod
+    def from_sizes(cls, src_vocab, tgt_vocab, **kwargs): return cls(Seq2SeqConfig(src_vocab, tgt_vocab, **kwargs))
+
+    def reset_parameters(self):
+        "Uniform ±init_range everywhere (as OpenNMT-py), padding embeddings zero."
+        r = self.config.init_range
+        for p in self.parameters(): nn.init.uniform_(p, -r, r)
+        with torch.no_grad():
+            for emb in (self.encoder.emb, self.decoder.emb): emb.weight[emb.padding_idx].zero_()
+
+    def encode(self, src):
+        "Encoder outputs, decoder state, source mask and attention keys for src (bs, sl)."
+        enc_out, h, mask = self.encoder(src)
+        keys = self.decoder.attn.project_keys(enc_out) if self.decoder.attn is not None else None
+        return enc_out, h, mask, keys
+
+    def _forcing_plan(self, n_steps):
+        "Per step, whether the next input is the reference token: sampled on the host, no device sync."
+        p = self.pr_force if self.training else 0.
+        return [p >= 1 or (p > 0 and random.random() < p) for _ in range(n_steps)]
+
+    def forward(self, src, tgt):
+        "src (bs, sl), tgt (bs, tl) → logits (bs, tl, vocab); teacher forcing with probability `pr_force`."
+        enc_out, h, mask, keys = self.encode(src)
+        bs, tl = tgt.shape
+        inp = tgt.new_full((bs,), self.config.bos_idx)
+        dec = self.decoder
+        outs, logits, attns = [], [], []
+        for i, forced in enumerate(self._forcing_plan(tl)):
+            out, h, weights = dec.step(inp, h, enc_out, keys, mask)          # (bs, n_hid)
+            outs.append(out)
+            if self.keep_attention and weights is not None: attns.append(weights)
+            if forced: inp = tgt[:, i]
+            elif self.training:
+                with torch.no_grad(): inp = dec.out(out).argmax(-1)           # own guess, no grad through it
+            else:
+                logits.append(dec.project(out))
+                inp = logits[-1].argmax(-1)
+        self.attention = torch.stack(attns, 1) if attns else None            # (bs, tl, sl)
+        if len(logits) == tl: return torch.stack(logits, 1)                  # free-running eval: reuse
+        return dec.project(torch.stack(outs, 1))                             # (bs, tl, vocab) in one GEMM

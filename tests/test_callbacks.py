@@ -1,0 +1,47 @@
+import pytest
+
+from fastseq.callbacks import TeacherForcing, forcing_probability
+from fastseq.learner import seq2seq_learner
+
+
+@pytest.mark.parametrize('pct_train,expected', [(0., 1.), (0.25, 0.75), (0.5, 0.5), (1., 0.), (1.5, 0.)])
+def test_linear_decay_over_all_of_training(pct_train, expected):
+    assert forcing_probability(pct_train, 1., 0., 1.) == pytest.approx(expected)
+
+
+def test_decay_over_part_of_training_then_flat_and_clamped():
+    assert forcing_probability(0.25, 1., 0.2, 0.5) == pytest.approx(0.6)
+    assert forcing_probability(0.9, 1., 0.2, 0.5) == pytest.approx(0.2)
+    assert forcing_probability(-1., 1., 0., 1.) == 1.
+
+
+@pytest.mark.parametrize('pct_train,expected', [(0., 1.), (0.5, 1.), (0.75, 0.75), (1., 0.5), (2., 0.5)])
+def test_warmup_holds_start_then_decays(pct_train, expected):
+    assert forcing_probability(pct_train, 1., 0.5, 1., warmup=0.5) == pytest.approx(expected)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match='start=1.5'): TeacherForcing(start=1.5)
+    with pytest.raises(ValueError, match='warmup=0.6'): TeacherForcing(pct=0.5, warmup=0.6)
+
+
+class Spy(TeacherForcing):
+    "Records the forcing probability the model saw per training batch and per validation batch."
+    order = TeacherForcing.order + 1
+    def before_fit(self): self.train_ps, self.valid_ps = [], []
+    def before_batch(self): (self.train_ps if self.training else self.valid_ps).append(self.learn.model.pr_force)
+
+
+def test_schedule_updates_every_batch_off_in_validation_and_held_during_lr_find(small_dls, tiny_arch, tmp_path):
+    learn = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch)
+    spy = Spy()
+    with learn.no_bar(), learn.no_logging(): learn.fit(2, 1e-3, cbs=[TeacherForcing(1., 0.), spy])
+    n = len(spy.train_ps)
+    assert spy.train_ps[0] == 1. and spy.train_ps == sorted(spy.train_ps, reverse=True)
+    assert len(set(spy.train_ps)) == n                       # a new value every batch
+    assert spy.train_ps[-1] == pytest.approx(1 / n, abs=1e-6)
+    assert spy.valid_ps and set(spy.valid_ps) == {0.}
+    spy2 = Spy()
+    learn.add_cbs([TeacherForcing(0.8, 0.), spy2])
+    with learn.no_bar(): learn.lr_find(num_it=8, show_plot=False)
+    assert set(spy2.train_ps) == {0.8}

@@ -1,0 +1,47 @@
+import subprocess
+import sys
+
+import pytest
+
+from fastseq.cli import main
+
+
+def run_cli(*args, stdin=None):
+    return subprocess.run([sys.executable, '-m', 'fastseq.cli', *args], input=stdin, capture_output=True, text=True)
+
+
+@pytest.fixture(scope='module')
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp('cli') / 'm.pkl'
+    r = run_cli('train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '1', '--bs', '32', '--emb-sz', '32',
+                '--n-hid', '24', '--out', str(out))
+    assert r.returncode == 0, r.stderr
+    assert 'exported to' in r.stdout and out.exists()
+    return out
+
+
+def test_translate_arguments_and_stdin_keep_order(exported):
+    texts = ['Le chat noir.', 'Où est la gare ?', '', 'Je vois trois chiens.']
+    by_args = run_cli('translate', str(exported), *texts).stdout.splitlines()
+    assert len(by_args) == 4 and by_args[2] == ''
+    by_stdin = run_cli('translate', str(exported), '--bs', '1', stdin='\n'.join(texts) + '\n').stdout.splitlines()
+    assert by_stdin == by_args
+
+
+def test_missing_model_and_corpus_are_clear_errors(tmp_path, capsys):
+    assert main(['translate', str(tmp_path / 'none.pkl'), 'x']) == 2
+    assert 'model file not found' in capsys.readouterr().err
+    bad = tmp_path / 'bad.tsv'; bad.write_text('fr\ten\nA.\tB.\nC.\n')
+    assert main(['train', '--data', str(bad), '--out', str(tmp_path / 'm.pkl')]) == 2
+    assert 'bad.tsv, line 3: expected 2 columns' in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_model(tmp_path, capsys):
+    junk = tmp_path / 'junk.pkl'; junk.write_bytes(b'not a pickle at all')
+    assert main(['translate', str(junk), 'x']) == 2
+    assert 'is not a fastseq learner export' in capsys.readouterr().err
+
+
+def test_bad_learning_rate(tmp_path, capsys):
+    assert main(['train', '--n-pairs', '200', '--lr', 'fast', '--out', str(tmp_path / 'm.pkl')]) == 2
+    assert "--lr must be a number or 'auto', got 'fast'" in capsys.readouterr().err

@@ -1,0 +1,81 @@
+import json
+import subprocess
+import sys
+
+import matplotlib
+import pytest
+import torch
+
+from fastseq.callbacks import TeacherForcing
+from fastseq.learner import seq2seq_learner
+
+matplotlib.use('Agg')  # tests only: no display here
+
+
+@pytest.fixture(scope='module')
+def trained(small_dls, tmp_path_factory):
+    torch.manual_seed(0)
+    learn = seq2seq_learner(small_dls, path=tmp_path_factory.mktemp('learn'), emb_sz_src=32, emb_sz_tgt=32,
+                            n_hid_enc=24, n_hid_dec=32, att_sz=16, bidir=True)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, 1e-2, cbs=TeacherForcing())
+    return learn
+
+
+def test_translate_string_list_empty_and_unknown(trained):
+    out = trained.translate(['Le chat noir.', '', 'Le zyxwv est là.'])
+    assert len(out) == 3 and out[1] == '' and all(isinstance(o, str) for o in out)
+    assert trained.translate('Le chat noir.') == out[0]
+    assert not any(tok in o for o in out for tok in ('xxeos', 'xxpad', 'xxbos', 'xxmaj'))
+
+
+def test_translate_is_independent_of_batch_size(trained):
+    texts = [fr for fr, _ in trained.valid_pairs()[:20]]
+    assert trained.translate(texts, bs=3) == trained.translate(texts, bs=64)
+
+
+def test_long_input_is_truncated_with_a_warning(trained):
+    with pytest.warns(UserWarning, match='truncated'): out = trained.translate(['le chat ' * 200], max_src_len=50)
+    assert isinstance(out[0], str)
+
+
+def test_splitter_puts_embeddings_and_tied_output_first(trained):
+    groups = trained.splitter(trained.model)
+    assert any(p is trained.model.decoder.out.weight for p in groups[0])
+    assert sum(len(g) for g in groups) == len(list(trained.model.parameters()))
+    trained.freeze()
+    assert not trained.model.decoder.out.weight.requires_grad and trained.model.decoder.rnn.weight_hh_l0.requires_grad
+    trained.unfreeze()
+    assert trained.model.decoder.out.weight.requires_grad
+
+
+def test_export_and_reload_in_a_new_process_translate_identically(trained, tmp_path):
+    texts = [fr for fr, _ in trained.valid_pairs()[:8]] + ["Où est la gare ?"]
+    path = trained.export(tmp_path / 'm.pkl')
+    assert path.exists() and not list(tmp_path.glob('.*tmp'))
+    code = ("import json,sys; from fastai.learner import load_learner; l = load_learner(sys.argv[1]); "
+            "print(json.dumps(l.translate(json.loads(sys.argv[2])))); "
+            "print(l.model.decoder.out.weight is l.model.decoder.emb.weight)")
+    out = subprocess.run([sys.executable, '-c', code, str(path), json.dumps(texts)], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert json.loads(out[0]) == trained.translate(texts)
+    assert out[1] == 'True'
+
+
+def test_show_attention_heatmap_and_steps(trained, tmp_path):
+    fig = trained.show_attention('Le chat noir est sous la table.', path=tmp_path / 'a.png')
+    assert (tmp_path / 'a.png').stat().st_size > 1000
+    assert fig.axes[0].get_xticklabels()[1].get_text() == 'le'
+    figs = trained.show_attention(['Le chat.', 'Où est la gare ?'], kind='steps', path=tmp_path / 's.png')
+    assert len(figs) == 2 and (tmp_path / 's_1.png').exists()
+    with pytest.raises(ValueError, match="kind must be 'heatmap' or 'steps'"): trained.show_attention('x', kind='pie')
+
+
+def test_bleu_metric_equals_sacrebleu_on_the_same_decodes(trained):
+    import sacrebleu
+    from fastseq.metrics import CorpusBLEU, valid_subset
+    metric = CorpusBLEU(n_items=40, seed=3)
+    metric.reset(); trained.train_iter = 0; metric.accumulate(trained)
+    pairs = valid_subset(trained.valid_pairs(), 40, seed=3)
+    hyps = trained.translate([s for s, _ in pairs])
+    assert metric.value == pytest.approx(sacrebleu.corpus_bleu(hyps, [[r for _, r in pairs]]).score)
+    assert metric.name == 'bleu@40'

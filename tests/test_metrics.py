@@ -1,0 +1,49 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from fastseq.metrics import Seq2SeqLoss, TokenAccuracy, Perplexity, align_lengths, valid_subset
+
+
+def test_loss_ignores_padding():
+    pred = torch.randn(2, 3, 5)
+    targ = torch.tensor([[2, 4, 1], [3, 1, 1]])
+    expected = F.cross_entropy(torch.stack([pred[0, 0], pred[0, 1], pred[1, 0]]), torch.tensor([2, 4, 3]))
+    assert torch.allclose(Seq2SeqLoss(1)(pred, targ), expected)
+    pred2 = pred.clone(); pred2[0, 2] = 100.; pred2[1, 1:] = -100.   # what is predicted at pad positions is free
+    assert torch.allclose(Seq2SeqLoss(1)(pred2, targ), expected)
+
+
+def test_length_mismatch_both_ways():
+    pred, targ = torch.randn(2, 2, 5), torch.tensor([[2, 4, 3], [3, 1, 1]])
+    p, t = align_lengths(pred, targ, 1)
+    assert p.shape == (2, 3, 5) and (p[:, 2] == 0).all()
+    loss = Seq2SeqLoss(1)(pred, targ)   # the missing step costs log(V) (uniform prediction)
+    first = F.cross_entropy(pred[0], targ[0, :2], reduction='sum')
+    manual = (first + math.log(5) + F.cross_entropy(pred[1, :1], targ[1, :1])) / 4
+    assert torch.allclose(loss, manual)
+    p, t = align_lengths(torch.randn(1, 4, 5), torch.tensor([[2, 3]]), 1)
+    assert t.tolist() == [[2, 3, 1, 1]]
+
+
+class FakeLearn:
+    def __init__(self, pred, targ): self.pred, self.yb = pred, (targ,)
+
+
+def test_token_accuracy_and_perplexity_count_only_real_tokens():
+    targ = torch.tensor([[2, 4, 1, 1], [3, 1, 1, 1]])
+    pred = F.one_hot(torch.tensor([[2, 0, 1, 1], [3, 1, 1, 1]]), 5).float() * 10
+    acc, ppl = TokenAccuracy(1), Perplexity(1)
+    for m in (acc, ppl): m.reset(); m.accumulate(FakeLearn(pred, targ))
+    assert acc.value == pytest.approx(2 / 3)
+    ce = F.cross_entropy(pred[targ != 1], targ[targ != 1])
+    assert ppl.value == pytest.approx(math.exp(float(ce)), rel=1e-5)
+
+
+def test_valid_subset_is_seeded_and_ordered():
+    pairs = [(str(i), str(i)) for i in range(100)]
+    a, b = valid_subset(pairs, 10, seed=1), valid_subset(pairs, 10, seed=1)
+    assert a == b and len(a) == 10 and [int(s) for s, _ in a] == sorted(int(s) for s, _ in a)
+    assert valid_subset(pairs, None) == pairs and valid_subset(pairs, 500) == pairs
