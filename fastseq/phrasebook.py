@@ -228,7 +228,7 @@ def _who(rng):
 
 def _what(rng):
     "'qu'est-ce que tu vois ?' → 'what do you see ?'; 'qu'est-ce que c'est ?' → 'what is it ?'."
-    if rng.random() < 0.05: return _words("que est-ce que ce est"), _words('what is it'), '?'
+    if rng.random() < 0.3: return _words("que est-ce que ce est"), _words("what is it"), "?"
     fr_s, en_s, person, _, _ = _subject(rng)
     verb, tense = rng.choice(VERBS), rng.choice(TENSES)
     aux = {'present': 'does' if person == 2 else 'do', 'past': 'did', 'future': 'will'}[tense]
