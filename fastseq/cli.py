@@ -1,5 +1,6 @@
-"""The `fastseq` command: train, translate, demo."""
+"""The `fastseq` command: train, translate, evaluate, demo."""
 import argparse
+import json
 import sys
 import warnings
 from itertools import islice
@@ -35,12 +36,25 @@ def _add_train(sub):
     p.add_argument('--out', default='model.pkl', help='where to export the trained learner')
 
 
+def _add_model_args(p):
+    p.add_argument('model', help='a learner exported by fastseq train / learn.export, or a bundle folder '
+                                 '(learn.save_translator)')
+    p.add_argument('--beam', type=int, default=1, help='beam size (1: greedy)')
+    p.add_argument('--bs', type=int, default=64, help='sentences per batch')
+    p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+
+
 def _add_translate(sub):
     p = sub.add_parser('translate', help='translate TEXT arguments, or stdin line by line')
-    p.add_argument('model', help='a learner exported by fastseq train / learn.export')
-    p.add_argument('text', nargs='*', help='texts to translate (default: read stdin, one per line)')
-    p.add_argument('--bs', type=int, default=64, help='sentences per batch; stdin is read in chunks of 16 batches')
-    p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+    _add_model_args(p)
+    p.add_argument('text', nargs='*', help='texts to translate (default: read stdin, one per line, in chunks)')
+
+
+def _add_evaluate(sub):
+    p = sub.add_parser('evaluate', help='BLEU and chrF (sacrebleu) of decodes of a TSV test set, as JSON')
+    _add_model_args(p)
+    p.add_argument('--data', required=True, help='TSV/CSV with source and reference columns')
+    p.add_argument('--src', default='fr'); p.add_argument('--tgt', default='en')
 
 
 def _add_demo(sub):
@@ -56,14 +70,16 @@ def parser():
     "The argument parser of the `fastseq` command."
     p = argparse.ArgumentParser(prog='fastseq', description='Neural machine translation with fastai and GRUs.')
     sub = p.add_subparsers(dest='command', required=True)
-    for add in (_add_train, _add_translate, _add_demo): add(sub)
+    for add in (_add_train, _add_translate, _add_evaluate, _add_demo): add(sub)
     return p
 
 
 def load_model(path, device='cpu'):
-    "Load an exported learner, with a clear error for a missing or unreadable file."
+    "A bundle folder as a `Translator`, or an exported learner; clear errors for missing or unreadable files."
     from fastai.learner import load_learner
+    from .inference import Translator
     path = Path(path)
+    if path.is_dir(): return Translator.load(path, device)
     if not path.is_file(): raise FileNotFoundError(f"model file not found: {path}")
     try:
         with warnings.catch_warnings():  # fastai warns that exports are pickles; the CLI loads what the user names
@@ -86,15 +102,27 @@ def translate(args):
     learn = load_model(args.model, args.device)
     chunks = [args.text] if args.text else _stdin_chunks(args.bs * 16)
     for chunk in chunks:
-        for out in learn.translate(chunk, bs=args.bs): print(out, flush=False)
+        for out in learn.translate(chunk, beam=args.beam, bs=args.bs): print(out, flush=False)
         sys.stdout.flush()
+
+
+def evaluate(args):
+    "Decode the source column of a test file and print BLEU and chrF against its raw references as JSON."
+    from .datasets import read_tsv
+    from .metrics import corpus_bleu, corpus_chrf
+    learn = load_model(args.model, args.device)
+    df = read_tsv(args.data, args.src, args.tgt)
+    hyps, refs = learn.translate(list(df[args.src]), beam=args.beam, bs=args.bs), list(df[args.tgt])
+    print(json.dumps({'bleu': round(corpus_bleu(hyps, refs), 2), 'chrf': round(corpus_chrf(hyps, refs), 2),
+                      'n': len(refs), 'beam': args.beam, 'data': str(args.data)}))
 
 
 def main(argv=None):
     "Entry point of the `fastseq` console script."
     args = parser().parse_args(argv)
     from . import recipes
-    commands = {'train': recipes.train_from_args, 'translate': translate, 'demo': recipes.demo_from_args}
+    commands = {'train': recipes.train_from_args, 'translate': translate, 'evaluate': evaluate,
+                'demo': recipes.demo_from_args}
     try: commands[args.command](args)
     except (CorpusError, ModelFileError, FileNotFoundError, ValueError) as e:
         print(f"fastseq {args.command}: error: {e}", file=sys.stderr)

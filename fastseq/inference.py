@@ -1,12 +1,20 @@
-"""Translating raw texts with a model and its `TextProcessor`: batching by length, truncation, detokenizing."""
+"""Translating raw texts (batching by length, truncation, detokenizing) and the pickle-free `Translator` bundle."""
+import json
 import warnings
 
 from fastcore.basics import chunked
+from fastcore.xtras import Path
 
-from .data import pad_batch
-from .decode import greedy_decode
+from . import __version__
+from .data import TextProcessor, pad_batch
+from .decode import beam_search, greedy_decode
+from .errors import ModelFileError
+from .io import atomic_path
+from .model import Seq2SeqConfig, Seq2SeqRNN
+from .tokenize import Seq2SeqTokenizer
+from .vocab import Vocab
 
-__all__ = ['MAX_SRC_LEN', 'translate_texts']
+__all__ = ['MAX_SRC_LEN', 'translate_texts', 'decode_batch', 'Translator']
 
 MAX_SRC_LEN = 256  # longer inputs are cut (with a warning) so one pasted page cannot exhaust memory
 
@@ -17,26 +25,113 @@ def _truncated(ids, max_len):
     return [s[:max_len] for s in ids]
 
 
-def translate_texts(model, processor, texts, bs=64, max_src_len=MAX_SRC_LEN, with_attention=False, **decode_kwargs):
-    "Translations of `texts` in input order; empty inputs give ''; with_attention adds (tokens, attention)."
+def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6, max_src_len=MAX_SRC_LEN,
+                    with_attention=False, **decode_kwargs):
+    """Translations of `texts` in input order ('' for empty inputs): strings, or with `n_best` > 1 lists of
+    (text, score), or with `with_attention` (text, output tokens, attention (out_len, src_len)) triples."""
+    if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, got {beam}")
+    if n_best > 1 and with_attention: raise ValueError("with_attention returns the best translation only: use n_best=1")
     texts = [str(t) for t in texts]
     ids = _truncated(processor.src_ids(texts), max_src_len)
-    results = [('', [], None) if with_attention else '' for _ in texts]
+    empty = ('', [], None) if with_attention else ([] if n_best > 1 else '')
+    results = [empty for _ in texts]
     order = sorted((i for i, s in enumerate(ids) if s), key=lambda i: -len(ids[i]))
     device, was_training = next(model.parameters()).device, model.training
     model.eval()
     try:
         for chunk in chunked(order, bs):
             src = pad_batch([ids[i] for i in chunk], processor.src_vocab.pad_idx).to(device)
-            toks, attn = greedy_decode(model, src, keep_attention=with_attention, **decode_kwargs)
-            for j, i in enumerate(chunk): results[i] = _result(processor, toks[j], attn, j, len(ids[i]), with_attention)
+            hyps, attn = decode_batch(model, src, beam, n_best, alpha, with_attention, **decode_kwargs)
+            for j, i in enumerate(chunk):
+                results[i] = _result(processor, hyps[j], attn, j, len(ids[i]), with_attention, n_best)
     finally: model.train(was_training)
     return results
 
 
-def _result(processor, toks, attn, j, src_len, with_attention):
-    text = processor.tgt_text(toks.tolist())
+def decode_batch(model, src, beam=1, n_best=1, alpha=0.6, keep_attention=False, **kwargs):
+    "Per sentence of src (bs, sl) a list of (tokens, score or None), and attention (bs, T, sl) when kept."
+    if beam == 1:
+        toks, attn = greedy_decode(model, src, keep_attention=keep_attention, **kwargs)
+        return [[(t, None)] for t in toks.tolist()], attn
+    return beam_search(model, src, beam, alpha, n_best, keep_attention=keep_attention, **kwargs)
+
+
+def _result(processor, hyps, attn, j, src_len, with_attention, n_best):
+    if n_best > 1: return [(processor.tgt_text(toks), score) for toks, score in hyps]
+    toks = hyps[0][0]
+    text = processor.tgt_text(toks)
     if not with_attention: return text
-    out_toks = processor.tgt_vocab.textify(toks.tolist(), strip_special=False)
-    n = out_toks.index('xxeos') + 1 if 'xxeos' in out_toks else len(out_toks)
+    out_toks = processor.tgt_vocab.textify(toks, strip_special=False)
+    n = out_toks.index('xxeos') + 1 if 'xxeos' in out_toks else len([t for t in out_toks if t != 'xxpad'])
     return text, out_toks[:n], attn[j, :n, :src_len].cpu() if attn is not None else None
+
+
+BUNDLE_FORMAT, BUNDLE_VERSION = 'fastseq-translator', 1
+CONFIG_FILE, WEIGHTS_FILE = 'translator.json', 'model.safetensors'
+
+
+class Translator:
+    "A model with its tokenizers and vocabularies; saved and loaded as a pickle-free bundle (safetensors + JSON)."
+    def __init__(self, model, processor): self.model, self.processor = model, processor
+
+    def translate(self, texts, beam=1, bs=64, **kwargs):
+        "Translations of a string or a list of strings; the same options as `Seq2SeqLearner.translate`."
+        single = isinstance(texts, str)
+        out = translate_texts(self.model, self.processor, [texts] if single else texts, bs=bs, beam=beam, **kwargs)
+        return out[0] if single else out
+
+    def save(self, path):
+        "Write `model.safetensors` and `translator.json` into the folder `path`, each atomically."
+        from safetensors.torch import save_model
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path / WEIGHTS_FILE) as tmp: save_model(self.model, str(tmp))
+        meta = json.dumps(_bundle_meta(self), ensure_ascii=False)
+        with atomic_path(path / CONFIG_FILE) as tmp: tmp.write_text(meta, encoding='utf-8')
+        return path
+
+    @classmethod
+    def load(cls, path, device='cpu'):
+        "Rebuild the model and its text processing from a bundle folder; nothing is unpickled."
+        path = Path(path)
+        meta = _read_meta(path)
+        proc = TextProcessor(*(Seq2SeqTokenizer(meta[s]['lang'], meta[s]['normalize']) for s in ('src', 'tgt')),
+                             *(Vocab(meta[s]['itos']) for s in ('src', 'tgt')))
+        config = Seq2SeqConfig(**meta['config'])
+        if (config.src_vocab, config.tgt_vocab) != (len(proc.src_vocab), len(proc.tgt_vocab)):
+            raise ModelFileError(f"{path / CONFIG_FILE}: the model expects vocabularies of {config.src_vocab} and "
+                                 f"{config.tgt_vocab} tokens, the bundle holds {len(proc.src_vocab)} and "
+                                 f"{len(proc.tgt_vocab)}")
+        return cls(_load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval(), proc)
+
+
+def _bundle_meta(t):
+    p = t.processor
+    side = lambda tok, vocab: {'lang': tok.lang, 'normalize': tok.normalize, 'itos': vocab.itos}
+    return {'format': BUNDLE_FORMAT, 'format_version': BUNDLE_VERSION, 'fastseq_version': __version__,
+            'config': t.model.config.to_dict(), 'src': side(p.src_tok, p.src_vocab),
+            'tgt': side(p.tgt_tok, p.tgt_vocab)}
+
+
+def _read_meta(path):
+    "The bundle's JSON, checked for format and version, with errors naming the file."
+    if not path.is_dir(): raise FileNotFoundError(f"translator bundle folder not found: {path}")
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (path / name).is_file(): raise ModelFileError(f"{path} is not a complete bundle: {name} is missing")
+    try: meta = json.loads((path / CONFIG_FILE).read_text(encoding='utf-8'))
+    except ValueError as e: raise ModelFileError(f"{path / CONFIG_FILE} is not valid JSON: {e}") from None
+    if not isinstance(meta, dict) or meta.get('format') != BUNDLE_FORMAT:
+        raise ModelFileError(f"{path / CONFIG_FILE} is not a fastseq translator bundle")
+    if meta.get('format_version') != BUNDLE_VERSION:
+        raise ModelFileError(f"{path / CONFIG_FILE} has bundle format version {meta.get('format_version')} (written by "
+                             f"fastseq {meta.get('fastseq_version')}); this fastseq {__version__} reads version "
+                             f"{BUNDLE_VERSION}")
+    return meta
+
+
+def _load_weights(model, path):
+    from safetensors.torch import load_model
+    try: load_model(model, str(path))
+    except Exception as e:  # safetensors raises several types for corrupt or mismatched files
+        raise ModelFileError(f"{path}: cannot load the weights ({type(e).__name__}: {e})") from None
+    return model

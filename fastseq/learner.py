@@ -7,7 +7,7 @@ from fastai.callback.training import GradientClip
 from fastai.learner import Learner
 from fastcore.xtras import Path
 
-from .inference import translate_texts
+from .inference import Translator, translate_texts
 from .interpret import attention_figures, save_figure
 from .io import atomic_path
 from .metrics import CorpusBLEU, Seq2SeqLoss, TokenAccuracy
@@ -25,11 +25,10 @@ def seq2seq_splitter(model):
 
 class Seq2SeqLearner(Learner):
     "A `Learner` that can translate raw text and export atomically."
-    def translate(self, texts, bs=64, with_attention=False, **kwargs):
-        "Greedy translations of a string or a list of strings, detokenized."
+    def translate(self, texts, beam=1, bs=64, **kwargs):
+        "Translations of a string or a list of strings: greedy (beam=1) or beam search; see `translate_texts`."
         single = isinstance(texts, str)
-        out = translate_texts(self.model, self.dls.processor, [texts] if single else texts, bs=bs,
-                              with_attention=with_attention, **kwargs)
+        out = translate_texts(self.model, self.dls.processor, [texts] if single else texts, bs=bs, beam=beam, **kwargs)
         return out[0] if single else out
 
     def show_attention(self, texts, kind='heatmap', path=None):
@@ -40,6 +39,10 @@ class Seq2SeqLearner(Learner):
             path = Path(path)
             for i, fig in enumerate(figs): save_figure(fig, path if single else path.with_stem(f"{path.stem}_{i}"))
         return figs[0] if single else figs
+
+    def save_translator(self, path):
+        "Write a pickle-free bundle (safetensors weights + JSON config and vocabularies) that `Translator.load` reads."
+        return Translator(self.model, self.dls.processor).save(path)
 
     def valid_pairs(self):
         "The validation split's (source text, reference text) pairs as the metrics score them."

@@ -23,3 +23,15 @@ def small_dls(small_df):
 
 @pytest.fixture
 def tiny_arch(): return dict(emb_sz_src=32, emb_sz_tgt=32, n_hid_enc=24, n_hid_dec=32, att_sz=16, bidir=True)
+
+
+@pytest.fixture(scope='session')
+def trained(small_dls, tmp_path_factory):
+    "A tiny learner trained for two epochs on 480 phrasebook pairs: real weights, not a good translator."
+    from fastseq.callbacks import TeacherForcing
+    from fastseq.learner import seq2seq_learner
+    torch.manual_seed(0)
+    learn = seq2seq_learner(small_dls, path=tmp_path_factory.mktemp('learn'), emb_sz_src=32, emb_sz_tgt=32,
+                            n_hid_enc=24, n_hid_dec=32, att_sz=16, bidir=True)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, 1e-2, cbs=TeacherForcing())
+    return learn

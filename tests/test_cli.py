@@ -45,3 +45,33 @@ def test_a_file_that_is_not_a_model(tmp_path, capsys):
 def test_bad_learning_rate(tmp_path, capsys):
     assert main(['train', '--n-pairs', '200', '--lr', 'fast', '--out', str(tmp_path / 'm.pkl')]) == 2
     assert "--lr must be a number or 'auto', got 'fast'" in capsys.readouterr().err
+
+
+def test_bundle_beam_and_stdin_across_chunk_boundaries(exported, tmp_path):
+    from fastseq.cli import load_model
+    bundle = load_model(exported).save_translator(tmp_path / 'bundle')
+    lines = [f"Je vois {n} chats." for n in ('deux', 'trois', 'quatre', 'cinq')] * 10   # 40 lines, chunks of 16
+    lines[7] = ''
+    from_export = run_cli('translate', str(exported), '--beam', '3', '--bs', '1', stdin='\n'.join(lines) + '\n')
+    from_bundle = run_cli('translate', str(bundle), '--beam', '3', '--bs', '1', stdin='\n'.join(lines) + '\n')
+    assert from_export.returncode == 0, from_export.stderr
+    out = from_export.stdout.splitlines()
+    assert len(out) == 40 and out[7] == '' and out == from_bundle.stdout.splitlines()
+    assert out[4:7] == out[0:3] and out[36:40] == out[0:4]   # same input, same output, order kept
+
+
+def test_evaluate_prints_sacrebleu_scores_as_json(exported, tmp_path):
+    import json
+
+    import sacrebleu
+    from fastseq.cli import load_model
+    from fastseq.datasets import phrasebook
+    df = phrasebook(60, seed=11)
+    df.to_csv(tmp_path / 'test.tsv', sep='\t', index=False)
+    r = run_cli('evaluate', str(exported), '--data', str(tmp_path / 'test.tsv'), '--beam', '2')
+    assert r.returncode == 0, r.stderr
+    scores = json.loads(r.stdout)
+    hyps = load_model(exported).translate(list(df.fr), beam=2)
+    assert scores['n'] == 60 and scores['beam'] == 2
+    assert scores['bleu'] == pytest.approx(sacrebleu.corpus_bleu(hyps, [list(df.en)]).score, abs=0.01)
+    assert scores['chrf'] == pytest.approx(sacrebleu.corpus_chrf(hyps, [list(df.en)]).score, abs=0.01)

@@ -1,6 +1,6 @@
 import torch
 
-from fastseq.decode import greedy_decode, max_output_lens
+from fastseq.decode import beam_search, greedy_decode, length_penalty, max_output_lens, score_tokens
 from fastseq.model import Seq2SeqRNN
 
 
@@ -48,3 +48,50 @@ def test_greedy_matches_free_running_forward():
     with torch.no_grad(): logits = m(src, torch.zeros(2, 3, dtype=torch.long))
     assert logits.argmax(-1).tolist() == [t[:3] for t in toks.tolist()]
     assert attn.shape == (2, toks.shape[1], 6)
+
+
+def test_length_penalty():
+    assert length_penalty(torch.tensor([1, 7]), 0.).tolist() == [1., 1.]
+    assert length_penalty(torch.tensor([1, 7]), 1.).tolist() == [1., 2.]
+
+
+def test_beam_one_is_exactly_greedy():
+    m = model()
+    torch.manual_seed(2)
+    src = torch.randint(4, 30, (6, 7)); src[3, 2:] = 1
+    greedy, g_attn = greedy_decode(m, src, keep_attention=True)
+    hyps, b_attn = beam_search(m, src, beam=1, alpha=0., keep_attention=True)
+    assert [h[0][0] for h in hyps] == greedy.tolist()
+    assert torch.allclose(g_attn, b_attn)
+
+
+def test_beam_is_independent_of_batch_composition_and_ranks_n_best():
+    m = model()
+    torch.manual_seed(3)
+    src = torch.randint(4, 30, (4, 6)); src[1, 4:] = 1
+    together, _ = beam_search(m, src, beam=4, n_best=3)
+    for i in range(4):
+        alone, _ = beam_search(m, src[i:i + 1, :int((src[i] != 1).sum())], beam=4, n_best=3)
+        unpad = lambda hyps: [[t for t in toks if t != 1] for toks, _ in hyps]
+        assert unpad(alone[0]) == unpad(together[i])
+    scores = [s for _, s in together[0]]
+    assert scores == sorted(scores, reverse=True) and len(set(map(tuple, [t for t, _ in together[0]]))) == 3
+
+
+def test_beam_finds_a_sequence_at_least_as_likely_as_greedy(trained):
+    from fastseq.data import pad_batch
+    m, proc = trained.model.eval(), trained.dls.processor
+    ids = proc.src_ids([fr for fr, _ in trained.valid_pairs()[:64]])
+    src = pad_batch(ids, 1)
+    greedy, _ = greedy_decode(m, src)
+    hyps, _ = beam_search(m, src, beam=5, alpha=0.)
+    beam_toks = pad_batch([h[0][0] for h in hyps], 1)
+    beam_lp, greedy_lp = score_tokens(m, src, beam_toks), score_tokens(m, src, greedy)
+    assert torch.allclose(beam_lp, torch.tensor([h[0][1] for h in hyps]), atol=1e-4)   # scores are log-probs
+    assert (beam_lp >= greedy_lp - 1e-4).all()
+
+
+def test_n_best_larger_than_beam_is_an_error():
+    import pytest
+    with pytest.raises(ValueError, match='n_best must be between 1 and beam=2, got 3'):
+        beam_search(model(), torch.randint(4, 30, (1, 3)), beam=2, n_best=3)

@@ -4,21 +4,9 @@ import sys
 
 import matplotlib
 import pytest
-import torch
 
-from fastseq.callbacks import TeacherForcing
-from fastseq.learner import seq2seq_learner
 
 matplotlib.use('Agg')  # tests only: no display here
-
-
-@pytest.fixture(scope='module')
-def trained(small_dls, tmp_path_factory):
-    torch.manual_seed(0)
-    learn = seq2seq_learner(small_dls, path=tmp_path_factory.mktemp('learn'), emb_sz_src=32, emb_sz_tgt=32,
-                            n_hid_enc=24, n_hid_dec=32, att_sz=16, bidir=True)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, 1e-2, cbs=TeacherForcing())
-    return learn
 
 
 def test_translate_string_list_empty_and_unknown(trained):

@@ -1,0 +1,92 @@
+import json
+import pickle
+
+import pytest
+
+from fastseq.errors import ModelFileError
+from fastseq.inference import CONFIG_FILE, WEIGHTS_FILE, Translator
+
+TEXTS = ['Le chat noir est sous la table.', '', 'Où est la gare de Marie ?', 'Le zyxwv 🦊 est là.',
+         'Qui a vu le chien ?']
+
+
+@pytest.fixture(scope='module')
+def bundle(trained, tmp_path_factory):
+    return trained.save_translator(tmp_path_factory.mktemp('bundle') / 'translator')
+
+
+def test_bundle_files_and_identical_translations(trained, bundle):
+    assert {p.name for p in bundle.iterdir()} == {CONFIG_FILE, WEIGHTS_FILE}
+    t = Translator.load(bundle)
+    for beam in (1, 3):
+        assert t.translate(TEXTS, beam=beam) == trained.translate(TEXTS, beam=beam)
+    assert t.model.decoder.out.weight is t.model.decoder.emb.weight
+
+
+def test_n_best_and_attention(trained):
+    best = trained.translate(TEXTS, beam=4, n_best=3)
+    assert best[1] == [] and all(len(b) == 3 for i, b in enumerate(best) if i != 1)
+    assert all([s for _, s in b] == sorted([s for _, s in b], reverse=True) for b in best)
+    assert best[0][0][0] == trained.translate(TEXTS[0], beam=4)
+    for beam in (1, 4):
+        text, toks, attn = trained.translate(TEXTS[0], beam=beam, with_attention=True)
+        n_src = len(trained.dls.processor.src_ids([TEXTS[0]])[0])
+        assert attn.shape == (len(toks), n_src) and toks[-1] in ('xxeos', toks[-1])
+        assert abs(float(attn.sum(1).mean()) - 1) < 1e-5
+    with pytest.raises(ValueError, match='with_attention returns the best translation only'):
+        trained.translate(TEXTS, beam=3, n_best=2, with_attention=True)
+
+
+def test_very_long_and_odd_inputs(trained):
+    out = trained.translate(['chat ' * 2000, '\x00\u202e\u0301', '   '], beam=2)
+    assert len(out) == 3 and all(isinstance(o, str) for o in out) and out[2] == ''
+
+
+def test_missing_file_and_missing_folder(bundle, tmp_path):
+    import shutil
+    broken = tmp_path / 'b'; shutil.copytree(bundle, broken); (broken / WEIGHTS_FILE).unlink()
+    with pytest.raises(ModelFileError, match='model.safetensors is missing'): Translator.load(broken)
+    with pytest.raises(FileNotFoundError, match='bundle folder not found'): Translator.load(tmp_path / 'nope')
+
+
+def edited(bundle, tmp_path, **changes):
+    import shutil
+    out = tmp_path / 'edited'; shutil.copytree(bundle, out)
+    meta = json.loads((out / CONFIG_FILE).read_text())
+    for k, v in changes.items(): meta[k] = v(meta[k]) if callable(v) else v
+    (out / CONFIG_FILE).write_text(json.dumps(meta))
+    return out
+
+
+def test_newer_format_version_is_a_clear_error(bundle, tmp_path):
+    with pytest.raises(ModelFileError, match='bundle format version 99 .* reads version 1'):
+        Translator.load(edited(bundle, tmp_path, format_version=99))
+
+
+def test_vocabulary_that_does_not_match_the_weights(bundle, tmp_path):
+    path = edited(bundle, tmp_path, tgt=lambda side: {**side, 'itos': side['itos'][:-5]})
+    with pytest.raises(ModelFileError, match='expects vocabularies of .* the bundle holds'): Translator.load(path)
+
+
+def test_corrupt_weights_and_json(bundle, tmp_path):
+    import shutil
+    bad = tmp_path / 'bad'; shutil.copytree(bundle, bad)
+    (bad / WEIGHTS_FILE).write_bytes((bad / WEIGHTS_FILE).read_bytes()[:100])
+    with pytest.raises(ModelFileError, match='cannot load the weights'): Translator.load(bad)
+    (bad / CONFIG_FILE).write_text('{not json')
+    with pytest.raises(ModelFileError, match='is not valid JSON'): Translator.load(bad)
+
+
+class Payload:
+    "Unpickling this runs os.system: a stand-in for a malicious model file."
+    def __init__(self, marker): self.marker = marker
+    def __reduce__(self): return (__import__('os').system, (f'touch {self.marker}',))
+
+
+def test_a_malicious_pickle_in_the_bundle_is_never_executed(bundle, tmp_path):
+    import shutil
+    evil = tmp_path / 'evil'; shutil.copytree(bundle, evil)
+    marker = tmp_path / 'pwned'
+    (evil / WEIGHTS_FILE).write_bytes(pickle.dumps(Payload(marker)))
+    with pytest.raises(ModelFileError): Translator.load(evil)
+    assert not marker.exists()
