@@ -7,6 +7,7 @@ from .data import PairDataset, Seq2SeqDataLoaders, SortishDL, TextProcessor, pad
 from .datasets import clean_pairs, phrasebook, question_filter, read_files, read_tsv
 from .decode import beam_search, greedy_decode, length_penalty, max_output_lens
 from .inference import Translator, decode_batch, translate_texts
+from .embeddings import Coverage, embedding_matrix, read_vec, train_vectors
 from .errors import CorpusError, CorpusNotFoundError, ModelFileError
 from .interpret import plot_attention, plot_attention_steps, save_figure
 from .learner import Seq2SeqLearner, seq2seq_learner, seq2seq_splitter
@@ -18,7 +19,8 @@ from .vocab import Vocab
 __all__ = ['load_learner', 'AdditiveAttention', 'EpochPrinter', 'TeacherForcing', 'forcing_probability',
            'PairDataset', 'Seq2SeqDataLoaders', 'SortishDL', 'TextProcessor', 'pad_batch', 'clean_pairs', 'phrasebook',
            'question_filter', 'read_files', 'read_tsv', 'greedy_decode', 'max_output_lens', 'beam_search',
-           'length_penalty', 'Translator', 'decode_batch', 'translate_texts', 'CorpusError',
+           'length_penalty', 'Translator', 'decode_batch', 'translate_texts', 'Coverage', 'embedding_matrix',
+           'read_vec', 'train_vectors', 'CorpusError',
            'CorpusNotFoundError', 'ModelFileError', 'plot_attention', 'plot_attention_steps', 'save_figure',
            'Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter', 'ChrF', 'CorpusBLEU', 'Perplexity', 'Seq2SeqLoss',
            'TokenAccuracy', 'corpus_bleu', 'corpus_chrf', 'Decoder', 'Encoder', 'Seq2SeqConfig', 'Seq2SeqRNN',

@@ -1,12 +1,14 @@
 """`seq2seq_learner`: a fastai `Learner` for `Seq2SeqRNN` with loss, metrics, splitter and translation."""
 from dataclasses import fields
 
+import torch
 import fastai.callback.progress  # noqa: F401  (progress bars for fit and lr_find)
 import fastai.callback.schedule  # noqa: F401  (Learner.fit_one_cycle, Learner.lr_find)
 from fastai.callback.training import GradientClip
 from fastai.learner import Learner
 from fastcore.xtras import Path
 
+from .embeddings import side_matrix
 from .inference import Translator, translate_texts
 from .interpret import attention_figures, save_figure
 from .io import atomic_path
@@ -60,15 +62,32 @@ def _split_kwargs(kwargs):
     return {k: v for k, v in kwargs.items() if k in names}, {k: v for k, v in kwargs.items() if k not in names}
 
 
-def seq2seq_learner(dls, metrics=None, clip=5.0, cbs=None, **kwargs):
-    "Learner with a `Seq2SeqRNN` sized to `dls`' vocabularies; `Seq2SeqConfig` fields may be passed as kwargs."
+def _pretrained(dls, cfg_kwargs, vecs_src, vecs_tgt):
+    "Embedding matrices from vectors; their dimension sets emb_sz_src / emb_sz_tgt (a given size must match)."
+    mats = {}
+    for side, vecs in (('src', vecs_src), ('tgt', vecs_tgt)):
+        if vecs is None: continue
+        key = f'emb_sz_{side}'
+        mats[side], _ = side_matrix(dls, side, vecs, cfg_kwargs.get(key), cfg_kwargs.get('init_range', 0.1))
+        cfg_kwargs[key] = mats[side].shape[1]
+    return mats
+
+
+def seq2seq_learner(dls, metrics=None, clip=5.0, cbs=None, vecs_src=None, vecs_tgt=None, **kwargs):
+    """Learner with a `Seq2SeqRNN` sized to `dls`' vocabularies; `Seq2SeqConfig` fields may be passed as kwargs.
+    `vecs_src`/`vecs_tgt`: fastText .bin/.vec path, fasttext model, {word: vector} mapping or 'train'."""
     cfg_kwargs, learn_kwargs = _split_kwargs(kwargs)
     src_vocab, tgt_vocab = dls.processor.src_vocab, dls.processor.tgt_vocab
+    mats = _pretrained(dls, cfg_kwargs, vecs_src, vecs_tgt)
     cfg_kwargs.setdefault('n_hid_dec', cfg_kwargs.get('emb_sz_tgt', 300))
     config = Seq2SeqConfig(len(src_vocab), len(tgt_vocab), pad_idx=tgt_vocab.pad_idx, bos_idx=tgt_vocab.bos_idx,
                            eos_idx=tgt_vocab.eos_idx, **cfg_kwargs)
+    model = Seq2SeqRNN(config)
+    with torch.no_grad():
+        if 'src' in mats: model.encoder.emb.weight.copy_(mats['src'])
+        if 'tgt' in mats: model.decoder.emb.weight.copy_(mats['tgt'])   # the tied output weight with it
     metrics = [TokenAccuracy(tgt_vocab.pad_idx), CorpusBLEU(n_items=300)] if metrics is None else metrics
     cbs = list(cbs or []) + ([GradientClip(clip)] if clip else [])
     learn_kwargs['path'] = Path(learn_kwargs.get('path', dls.path))
-    return Seq2SeqLearner(dls, Seq2SeqRNN(config), loss_func=Seq2SeqLoss(tgt_vocab.pad_idx), metrics=metrics,
+    return Seq2SeqLearner(dls, model, loss_func=Seq2SeqLoss(tgt_vocab.pad_idx), metrics=metrics,
                           splitter=seq2seq_splitter, cbs=cbs, **learn_kwargs)

@@ -253,7 +253,7 @@ def _travel(rng):
 
 
 def _colour_fact(rng):
-    "'la pomme est verte' as a colour fact with a pronoun: 'elle est verte' is covered by _describe."
+    "'cette pomme est verte' → 'this apple is green'."
     fr_np, en_np, gender, plural = noun_phrase(rng, kind='this', adj_p=0.0)
     adj = rng.choice(COLOURS)
     fr_v, en_v = _copula(5 if plural else 2, 'present', False)

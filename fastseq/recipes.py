@@ -14,7 +14,8 @@ from .interpret import save_figure
 from .learner import seq2seq_learner
 from .metrics import corpus_bleu
 
-__all__ = ['plain_progress', 'lr_find_plot', 'train_from_args', 'run_demo', 'demo_from_args', 'DEMO_ARCH',
+__all__ = ['plain_progress', 'lr_find_plot', 'fit_with_frozen_embeddings', 'train_from_args', 'run_demo',
+           'demo_from_args', 'DEMO_ARCH',
            'DEMO_SENTENCES']
 
 # Small enough to reach good BLEU on the phrasebook in about three minutes on two CPU cores; light dropout,
@@ -47,6 +48,17 @@ def lr_find_plot(learn, path=None):
     return lr
 
 
+def fit_with_frozen_embeddings(learn, epochs, lr, freeze_epochs=0, cbs=None):
+    "One-cycle with the embedding group frozen for the first `freeze_epochs`, then everything trainable."
+    if not 0 <= freeze_epochs < epochs:
+        raise ValueError(f"--freeze-epochs must be at least 0 and less than --epochs ({epochs}), got {freeze_epochs}")
+    if freeze_epochs:
+        learn.freeze()
+        learn.fit_one_cycle(freeze_epochs, lr, cbs=cbs)
+        learn.unfreeze()
+    learn.fit_one_cycle(epochs - freeze_epochs, lr, cbs=cbs)
+
+
 def _dls_from_args(a):
     kw = dict(bs=a.bs, valid_pct=a.valid_pct, seed=a.seed, max_len=a.max_len, min_freq=a.min_freq)
     if a.data == 'phrasebook':
@@ -66,18 +78,21 @@ def train_from_args(a):
     set_seed(a.seed)
     dls = _dls_from_args(a)
     out = Path(a.out).absolute()
+    sizes = {} if a.vecs_src or a.vecs_tgt else dict(emb_sz_src=a.emb_sz, emb_sz_tgt=a.emb_sz, n_hid_dec=a.emb_sz)
     learn = plain_progress(seq2seq_learner(
-        dls, emb_sz_src=a.emb_sz, emb_sz_tgt=a.emb_sz, n_hid_dec=a.emb_sz, att_sz=a.emb_sz, n_hid_enc=a.n_hid,
-        n_layers_enc=a.n_layers, n_layers_dec=a.n_layers, bidir=a.bidir, path=out.parent))
+        dls, att_sz=a.emb_sz, n_hid_enc=a.n_hid, n_layers_enc=a.n_layers, n_layers_dec=a.n_layers, bidir=a.bidir,
+        vecs_src=a.vecs_src, vecs_tgt=a.vecs_tgt, path=out.parent, **sizes))
     plot_dir = Path(a.plot_dir) if a.plot_dir else None
     if a.lr == 'auto':
         lr = lr_find_plot(learn, plot_dir / 'lr_find.png' if plot_dir else None)
         print(f"lr_find suggests {lr:.2e}")
     else: lr = _positive_float(a.lr, '--lr')
-    learn.fit_one_cycle(a.epochs, lr, cbs=TeacherForcing(a.tf_start, a.tf_end, warmup=a.tf_warmup))
+    fit_with_frozen_embeddings(learn, a.epochs, lr, a.freeze_epochs,
+                               cbs=TeacherForcing(a.tf_start, a.tf_end, warmup=a.tf_warmup))
     if plot_dir:
         _save_attention_plots(learn, plot_dir)
-        save_figure(learn.recorder.plot_loss(show_epochs=True) or _gcf(), plot_dir / 'losses.png')
+        learn.recorder.plot_loss(show_epochs=True)  # fastai draws on the current figure and returns nothing
+        save_figure(_gcf(), plot_dir / 'losses.png')
     print(f"exported to {learn.export(out.name)}")
     return learn
 

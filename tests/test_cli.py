@@ -13,10 +13,12 @@ def run_cli(*args, stdin=None):
 @pytest.fixture(scope='module')
 def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp('cli') / 'm.pkl'
+    plots = out.parent / 'plots'
     r = run_cli('train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '1', '--bs', '32', '--emb-sz', '32',
-                '--n-hid', '24', '--out', str(out))
+                '--n-hid', '24', '--lr', 'auto', '--plot-dir', str(plots), '--out', str(out))
     assert r.returncode == 0, r.stderr
-    assert 'exported to' in r.stdout and out.exists()
+    assert 'lr_find suggests' in r.stdout and 'exported to' in r.stdout and out.exists()
+    for png in ('lr_find.png', 'losses.png', 'attention_0.png'): assert (plots / png).stat().st_size > 5000
     return out
 
 
@@ -75,3 +77,13 @@ def test_evaluate_prints_sacrebleu_scores_as_json(exported, tmp_path):
     assert scores['n'] == 60 and scores['beam'] == 2
     assert scores['bleu'] == pytest.approx(sacrebleu.corpus_bleu(hyps, [list(df.en)]).score, abs=0.01)
     assert scores['chrf'] == pytest.approx(sacrebleu.corpus_chrf(hyps, [list(df.en)]).score, abs=0.01)
+
+
+def test_train_with_corpus_vectors_and_frozen_embeddings_first(tmp_path, capsys):
+    out = tmp_path / 'v.pkl'
+    r = run_cli('train', '--n-pairs', '300', '--epochs', '2', '--freeze-epochs', '1', '--vecs-src', 'train',
+                '--vecs-tgt', 'train', '--n-hid', '16', '--bs', '32', '--out', str(out))
+    assert r.returncode == 0, r.stderr
+    assert 'src vectors:' in r.stdout and 'tgt vectors:' in r.stdout and out.exists()
+    assert main(['train', '--n-pairs', '200', '--epochs', '2', '--freeze-epochs', '2', '--out', str(out)]) == 2
+    assert '--freeze-epochs must be at least 0 and less than --epochs (2), got 2' in capsys.readouterr().err

@@ -1,0 +1,158 @@
+"""fastText vectors → embedding matrices: .bin models (subword vectors for unseen words), streamed .vec files,
+loaded fasttext models, {word: vector} mappings, or vectors trained on the corpus; with a coverage report."""
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from fastcore.xtras import Path
+
+from .errors import CorpusError, CorpusNotFoundError
+from .io import atomic_path
+from .vocab import SPECIALS
+
+__all__ = ['Coverage', 'read_vec', 'vectors_for', 'embedding_matrix', 'train_vectors', 'cached_embedding_matrix',
+           'side_matrix']
+
+
+@dataclass
+class Coverage:
+    "Which vocabulary words got a vector exactly, from subwords, or stayed random."
+    exact: list = field(default_factory=list)
+    subword: list = field(default_factory=list)
+    random: list = field(default_factory=list)
+
+    def __repr__(self):
+        ex = lambda words: ', '.join(words[:5]) + (', …' if len(words) > 5 else '')
+        return (f"vectors: {len(self.exact)} exact ({ex(self.exact)}), {len(self.subword)} from subwords "
+                f"({ex(self.subword)}), {len(self.random)} random ({ex(self.random)})")
+
+
+def read_vec(path, words, dim=None):
+    "Stream a fastText .vec file, keeping only `words`: peak memory ~ len(words) × dim, whatever the file size."
+    path, wanted, found = Path(path), set(words), {}
+    if not path.is_file(): raise CorpusNotFoundError(path, 'vectors file')
+    with open(path, encoding='utf-8', errors='strict') as f:
+        count, file_dim = _vec_header(path, f.readline())
+        if dim is not None and dim != file_dim:
+            raise ValueError(f"{path}: vectors have {file_dim} dimensions, {dim} were asked for")
+        n = 0
+        for n, line in enumerate(f, 1):
+            word, _, rest = line.rstrip('\n').rstrip(' ').partition(' ')
+            if word not in wanted: continue
+            vec = np.array(rest.split(' '), dtype=np.float32) if rest else np.zeros(0, np.float32)
+            if vec.shape != (file_dim,):
+                raise CorpusError(f"expected {file_dim} numbers after {word!r}, found {vec.size}", path, n + 1)
+            found[word] = vec
+    if n < count: raise CorpusError(f"truncated: the header promises {count} vectors, the file has {n}", path)
+    return found, file_dim
+
+
+def _vec_header(path, line):
+    parts = line.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise CorpusError(f"the first line must be '<count> <dim>', got {line.strip()[:60]!r}", path, 1)
+    return int(parts[0]), int(parts[1])
+
+
+def _is_fasttext_model(o): return hasattr(o, 'get_word_vector') and hasattr(o, 'get_dimension')
+
+
+def vectors_for(source, words, dim=None):
+    "({word: vector}, {word: 'exact'|'subword'}, dim) for `words` from a .bin/.vec path, fasttext model or mapping."
+    if isinstance(source, (str, Path)) and Path(source).suffix == '.vec':
+        found, dim = read_vec(source, words, dim)
+        return found, {w: 'exact' for w in found}, dim
+    if isinstance(source, (str, Path)):
+        if not Path(source).is_file(): raise CorpusNotFoundError(source, 'vectors file')
+        import fasttext
+        source = fasttext.load_model(str(source))
+    if _is_fasttext_model(source): return _from_model(source, words, dim)
+    if isinstance(source, Mapping):
+        found = {w: np.asarray(source[w], dtype=np.float32) for w in words if w in source}
+        dims = {v.shape for v in found.values()}
+        if len(dims) > 1: raise ValueError(f"vectors of different shapes in the mapping: {sorted(dims)}")
+        got = next(iter(dims))[0] if dims else dim
+        if dim is not None and got != dim: raise ValueError(f"vectors have {got} dimensions, {dim} were asked for")
+        return found, {w: 'exact' for w in found}, got
+    raise TypeError(f"vectors must be a .bin or .vec path, a fasttext model or a {{word: vector}} mapping, "
+                    f"got {type(source).__name__}")
+
+
+def _from_model(model, words, dim):
+    "Exact vectors for known words; fastText's character n-gram vectors for the others (zero means none)."
+    file_dim = model.get_dimension()
+    if dim is not None and dim != file_dim:
+        raise ValueError(f"vectors have {file_dim} dimensions, {dim} were asked for")
+    known, found, kinds = set(model.words), {}, {}
+    for w in words:
+        vec = np.asarray(model.get_word_vector(w), dtype=np.float32)
+        if w in known or np.any(vec): found[w], kinds[w] = vec, 'exact' if w in known else 'subword'
+    return found, kinds, file_dim
+
+
+def embedding_matrix(source, itos, dim=None, init_range=0.1, seed=0):
+    """(len(itos), dim) tensor and `Coverage`: rows from the vectors, rescaled so their standard deviation is the
+    model's own init's, init_range/√3 (uniform ±init_range): pretrained rows then start on the same scale as
+    every other weight, and the tied softmax sees logits of the usual size. Special tokens and words without a
+    vector keep the model's uniform init; the pad row is zero."""
+    words = [w for w in itos if w not in SPECIALS]
+    found, kinds, dim = vectors_for(source, words, dim)
+    rng = np.random.RandomState(seed)
+    mat = rng.uniform(-init_range, init_range, (len(itos), dim)).astype(np.float32)
+    if found:
+        stacked = np.stack(list(found.values()))
+        scale = (init_range / np.sqrt(3)) / max(float(stacked.std()), 1e-8)
+        for i, w in enumerate(itos):
+            if w in found: mat[i] = found[w] * scale
+    mat[itos.index('xxpad')] = 0.
+    cov = Coverage([w for w in words if kinds.get(w) == 'exact'], [w for w in words if kinds.get(w) == 'subword'],
+                   [w for w in words if w not in kinds])
+    return torch.from_numpy(mat), cov
+
+
+def train_vectors(token_lists, dim=300, epoch=5, min_count=1, **kwargs):
+    "fastText skipgram vectors trained on tokenized sentences with fasttext-wheel (one thread: reproducible)."
+    import fasttext
+    with tempfile.TemporaryDirectory() as d:
+        corpus = Path(d) / 'corpus.txt'
+        corpus.write_text('\n'.join(' '.join(t) for t in token_lists) + '\n', encoding='utf-8')
+        return fasttext.train_unsupervised(str(corpus), model='skipgram', dim=dim, epoch=epoch, minCount=min_count,
+                                           thread=1, verbose=0, **kwargs)
+
+
+def _cache_key(source, itos, dim, init_range):
+    h = hashlib.sha1(json.dumps([itos, dim, init_range]).encode())
+    p = Path(source)
+    h.update(f"{p.absolute()}:{p.stat().st_size}:{p.stat().st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def cached_embedding_matrix(source, itos, cache_dir, dim=None, init_range=0.1):
+    "`embedding_matrix` for a vectors file, cached in `cache_dir` under a key of the file and the vocabulary."
+    if not isinstance(source, (str, Path)): return embedding_matrix(source, itos, dim, init_range)
+    if not Path(source).is_file(): raise CorpusNotFoundError(source, 'vectors file')
+    base = Path(cache_dir) / f"fastseq_vectors_{_cache_key(source, itos, dim, init_range)}"
+    npy, meta = base.with_suffix('.npy'), base.with_suffix('.json')
+    if npy.is_file() and meta.is_file():
+        return torch.from_numpy(np.load(npy)), Coverage(**json.loads(meta.read_text(encoding='utf-8')))
+    mat, cov = embedding_matrix(source, itos, dim, init_range)
+    with atomic_path(npy) as tmp:
+        with open(tmp, 'wb') as f: np.save(f, mat.numpy())
+    with atomic_path(meta) as tmp: tmp.write_text(json.dumps(cov.__dict__, ensure_ascii=False), encoding='utf-8')
+    return mat, cov
+
+
+def side_matrix(dls, side, vecs, dim=None, init_range=0.1, verbose=True):
+    "Embedding matrix for the 'src' or 'tgt' vocabulary of `dls`; vecs='train' trains skipgram vectors on its split."
+    proc = dls.processor
+    vocab = proc.src_vocab if side == 'src' else proc.tgt_vocab
+    if isinstance(vecs, str) and vecs == 'train':
+        tokens = [vocab.textify(pair[0 if side == 'src' else 1]) for pair in dls.train_ds]
+        vecs = train_vectors(tokens, dim=dim or 300)
+    mat, cov = cached_embedding_matrix(vecs, vocab.itos, dls.path, dim, init_range)
+    if verbose: print(f"{side} {cov}")
+    return mat, cov
