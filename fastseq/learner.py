@@ -9,7 +9,7 @@ from fastai.learner import Learner
 from fastcore.xtras import Path
 
 from .embeddings import side_matrix
-from .inference import Translator, translate_texts
+from .inference import Translator
 from .interpret import attention_figures, save_figure
 from .io import atomic_path
 from .metrics import CorpusBLEU, Seq2SeqLoss, TokenAccuracy
@@ -29,9 +29,7 @@ class Seq2SeqLearner(Learner):
     "A `Learner` that can translate raw text and export atomically."
     def translate(self, texts, beam=1, bs=64, **kwargs):
         "Translations of a string or a list of strings: greedy (beam=1) or beam search; see `translate_texts`."
-        single = isinstance(texts, str)
-        out = translate_texts(self.model, self.dls.processor, [texts] if single else texts, bs=bs, beam=beam, **kwargs)
-        return out[0] if single else out
+        return Translator(self.model, self.dls.processor).translate(texts, beam=beam, bs=bs, **kwargs)
 
     def show_attention(self, texts, kind='heatmap', path=None):
         "Attention figure(s) for a text or texts: 'heatmap' (output × source) or 'steps' (one plot per step)."

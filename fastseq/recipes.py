@@ -22,7 +22,7 @@ __all__ = ['plain_progress', 'lr_find_plot', 'fit_with_frozen_embeddings', 'trai
 # since 20k generated pairs underfit rather than overfit at this budget.
 DEMO_ARCH = dict(emb_sz_src=128, emb_sz_tgt=128, n_hid_enc=128, n_hid_dec=128, att_sz=128, bidir=True,
                  emb_drop=0.05, enc_drop=0.1, dec_drop=0.1, out_drop=0.1)
-DEMO_SENTENCES = ["Le chat noir est sous la table.", "Où est la voiture de Marie ?", "Qu'est-ce que c'est ?",
+DEMO_SENTENCES = ["Le chat noir est sous la table.", "Où est la voiture de Marie ?", "Qu'est-ce que tu vois ?",
                   "Nous avons vu trois petits chiens dans le jardin.", "Est-ce que tu aimes les fleurs rouges ?"]
 
 
