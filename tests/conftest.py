@@ -16,9 +16,11 @@ def small_df(): return phrasebook(600, seed=3)
 
 
 @pytest.fixture(scope='session')
-def small_dls(small_df):
+def small_dls(small_df, tmp_path_factory):
+    "Phrasebook DataLoaders whose path (where vector caches go) is a temporary folder, not the working directory."
     set_seed(0)
-    return Seq2SeqDataLoaders.from_df(small_df, bs=32, valid_pct=0.2, seed=0, device=torch.device('cpu'), verbose=False)
+    return Seq2SeqDataLoaders.from_df(small_df, bs=32, valid_pct=0.2, seed=0, device=torch.device('cpu'), verbose=False,
+                                      path=tmp_path_factory.mktemp('data'))
 
 
 @pytest.fixture
