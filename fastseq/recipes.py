@@ -78,7 +78,7 @@ def train_from_args(a):
     set_seed(a.seed)
     dls = _dls_from_args(a)
     out = Path(a.out).absolute()
-    sizes = {} if a.vecs_src or a.vecs_tgt else dict(emb_sz_src=a.emb_sz, emb_sz_tgt=a.emb_sz, n_hid_dec=a.emb_sz)
+    sizes = {f'emb_sz_{side}': a.emb_sz for side, vecs in (('src', a.vecs_src), ('tgt', a.vecs_tgt)) if not vecs}
     learn = plain_progress(seq2seq_learner(
         dls, att_sz=a.emb_sz, n_hid_enc=a.n_hid, n_layers_enc=a.n_layers, n_layers_dec=a.n_layers, bidir=a.bidir,
         vecs_src=a.vecs_src, vecs_tgt=a.vecs_tgt, path=out.parent, **sizes))
