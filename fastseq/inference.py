@@ -97,7 +97,7 @@ class Translator:
         meta = _read_meta(path)
         proc = TextProcessor(*(Seq2SeqTokenizer(meta[s]['lang'], meta[s]['normalize']) for s in ('src', 'tgt')),
                              *(Vocab(meta[s]['itos']) for s in ('src', 'tgt')))
-        config = Seq2SeqConfig(**meta['config'])
+        config = Seq2SeqConfig(**{'attend_after_rnn': False, **meta['config']})  # older bundles: the lesson's order
         if (config.src_vocab, config.tgt_vocab) != (len(proc.src_vocab), len(proc.tgt_vocab)):
             raise ModelFileError(f"{path / CONFIG_FILE}: the model expects vocabularies of {config.src_vocab} and "
                                  f"{config.tgt_vocab} tokens, the bundle holds {len(proc.src_vocab)} and "

@@ -63,6 +63,12 @@ def test_newer_format_version_is_a_clear_error(bundle, tmp_path):
         Translator.load(edited(bundle, tmp_path, format_version=99))
 
 
+def test_a_bundle_from_before_attend_after_rnn_loads_with_the_lessons_order(bundle, tmp_path):
+    old = {k: v for k, v in json.loads((bundle / CONFIG_FILE).read_text())['config'].items() if k != 'attend_after_rnn'}
+    t = Translator.load(edited(bundle, tmp_path, config=old))   # same weight shapes either way: the key decides
+    assert t.model.config.attend_after_rnn is False and not t.model.decoder.after
+
+
 def test_vocabulary_that_does_not_match_the_weights(bundle, tmp_path):
     path = edited(bundle, tmp_path, tgt=lambda side: {**side, 'itos': side['itos'][:-5]})
     with pytest.raises(ModelFileError, match='expects vocabularies of .* the bundle holds'): Translator.load(path)

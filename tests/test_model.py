@@ -16,7 +16,7 @@ def batch():
 
 
 @pytest.mark.parametrize('kw', [{}, {'bidir': True}, {'attention': False}, {'n_layers_enc': 3, 'n_layers_dec': 1},
-                                {'tie': False, 'n_hid_dec': 9}])
+                                {'tie': False, 'n_hid_dec': 9}, {'attend_after_rnn': False}])
 def test_forward_returns_logits_of_the_target_length(kw):
     m, (src, tgt) = tiny(**kw), batch()
     assert m(src, tgt).shape == (4, 5, 20)
@@ -60,8 +60,9 @@ def test_full_teacher_forcing_feeds_the_reference():
     assert torch.allclose(a[:, 0], c[:, 0]) and not torch.allclose(a[:, 1:], c[:, 1:])
 
 
-def test_attention_is_kept_on_request():
-    m, (src, tgt) = tiny(), batch()
+@pytest.mark.parametrize('after', [True, False])
+def test_attention_is_kept_on_request(after):
+    m, (src, tgt) = tiny(attend_after_rnn=after), batch()
     m.eval(); m.keep_attention = True
     m(src, tgt)
     assert m.attention.shape == (4, 5, 7)
