@@ -1,8 +1,8 @@
-"""Training callbacks: `TeacherForcing` with a linearly decaying forcing probability."""
+"""Training callbacks: `TeacherForcing` with a linearly decaying forcing probability, `AttentionCapture`."""
 from fastai.callback.core import Callback
 from fastcore.basics import noop
 
-__all__ = ['TeacherForcing', 'EpochPrinter', 'forcing_probability']
+__all__ = ['TeacherForcing', 'AttentionCapture', 'EpochPrinter', 'forcing_probability']
 
 
 def forcing_probability(pct_train, start=1., end=0., pct=1., warmup=0.):
@@ -27,6 +27,25 @@ class TeacherForcing(Callback):
         self.learn.model.pr_force = p
 
     def after_fit(self): self.learn.model.pr_force = 0.
+
+
+class AttentionCapture(Callback):
+    """Keeps the attention weights (bs, tgt_len, src_len) of validation batches: `weights` holds the last batch's,
+    `batches` every batch's when `every_batch`. Training batches never keep attention, so training runs as fast."""
+    order = 6
+    def __init__(self, every_batch=False): self.every_batch, self.weights, self.batches = every_batch, None, []
+
+    def before_validate(self):
+        self.learn.model.keep_attention, self.batches = True, []
+
+    def after_pred(self):
+        attn = self.learn.model.attention
+        if self.training or attn is None: return
+        self.weights = attn.detach().cpu()
+        if self.every_batch: self.batches.append(self.weights)
+
+    def after_validate(self): self.learn.model.keep_attention, self.learn.model.attention = False, None
+    def after_fit(self): self.after_validate()
 
 
 class EpochPrinter(Callback):

@@ -35,7 +35,7 @@ def _add_train(sub):
     p.add_argument('--max-len', type=int, help='drop training pairs longer than this (default: 99th percentile)')
     p.add_argument('--skip-bad-lines', action='store_true', help='skip TSV lines with a wrong column count')
     p.add_argument('--seed', type=int, default=42)
-    p.add_argument('--plot-dir', help='save the lr_find plot and attention plots here')
+    p.add_argument('--plot-dir', help='save PNGs here: lr_find (run even with a fixed --lr), losses, attention')
     p.add_argument('--out', default='model.pkl', help='where to export the trained learner')
 
 

@@ -4,10 +4,10 @@ import pandas as pd
 import torch
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
-from fastai.torch_core import default_device, display_df
-from fastcore.imports import IN_NOTEBOOK
+from fastai.torch_core import default_device
 
 from .datasets import question_filter, read_files, read_tsv, clean_pairs
+from .io import show_table
 from .tokenize import Seq2SeqTokenizer
 from .vocab import Vocab
 
@@ -106,7 +106,7 @@ class SortishDL(DataLoader):
         p = self.processor
         df = pd.DataFrame({'source': [p.src_text(s) for s in src[:max_n].tolist()],
                            'target': [' '.join(p.tgt_vocab.textify(t)) for t in tgt[:max_n].tolist()]})
-        if show: display_df(df) if IN_NOTEBOOK else print(df.to_string(index=False))
+        if show: show_table(df)
         return df
 
 

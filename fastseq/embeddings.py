@@ -14,8 +14,8 @@ from .errors import CorpusError, CorpusNotFoundError
 from .io import atomic_path
 from .vocab import SPECIALS
 
-__all__ = ['Coverage', 'read_vec', 'vectors_for', 'embedding_matrix', 'train_vectors', 'cached_embedding_matrix',
-           'side_matrix']
+__all__ = ['Coverage', 'read_vec', 'vectors_for', 'embedding_matrix', 'train_vectors', 'auto_epochs',
+           'cached_embedding_matrix', 'side_matrix']
 
 
 @dataclass
@@ -114,9 +114,16 @@ def embedding_matrix(source, itos, dim=None, init_range=0.1, seed=0):
     return torch.from_numpy(mat), cov
 
 
-def train_vectors(token_lists, dim=300, epoch=5, min_count=1, **kwargs):
-    "fastText skipgram vectors trained on tokenized sentences with fasttext-wheel (one thread: reproducible)."
+def auto_epochs(n_tokens, budget=5_000_000, lo=5, hi=50):
+    "Skipgram passes so a small corpus still gets ~`budget` token visits (fastText's 5 are tuned for huge corpora)."
+    return int(min(hi, max(lo, budget // max(n_tokens, 1))))
+
+
+def train_vectors(token_lists, dim=300, epoch=None, min_count=1, **kwargs):
+    """fastText skipgram vectors trained on tokenized sentences with fasttext-wheel (one thread: reproducible);
+    `epoch=None` picks `auto_epochs` from the corpus size."""
     import fasttext
+    if epoch is None: epoch = auto_epochs(sum(len(t) for t in token_lists))
     with tempfile.TemporaryDirectory() as d:
         corpus = Path(d) / 'corpus.txt'
         corpus.write_text('\n'.join(' '.join(t) for t in token_lists) + '\n', encoding='utf-8')

@@ -1,9 +1,16 @@
-"""Attention plots: a heatmap of output × source tokens, and the lesson's one-line-plot-per-step grid."""
+"""Looking at a trained model: attention plots (heatmap, the lesson's per-step grid), results, worst translations."""
 import math
 
-from .io import atomic_path
+import pandas as pd
+import torch
 
-__all__ = ['plot_attention', 'plot_attention_steps', 'attention_figures', 'save_figure']
+from .data import pad_batch
+from .decode import score_tokens
+from .io import atomic_path, show_table
+from .metrics import valid_subset
+
+__all__ = ['plot_attention', 'plot_attention_steps', 'attention_figures', 'save_figure', 'results_table',
+           'sentence_losses', 'Seq2SeqInterpretation']
 
 
 def save_figure(fig, path):
@@ -52,3 +59,58 @@ def attention_figures(learn, texts, kind='heatmap'):
         plot = plot_attention if kind == 'heatmap' else plot_attention_steps
         figs.append(plot(attn.numpy(), src_toks, out_toks, title=f"{text} → {translation}"))
     return figs
+
+
+def results_table(learn, max_n=6, beam=1, seed=0):
+    "A DataFrame of source, reference and free-running prediction for a seeded sample of validation pairs."
+    pairs = valid_subset(learn.valid_pairs(), max_n, seed)
+    srcs, refs = [s for s, _ in pairs], [r for _, r in pairs]
+    return pd.DataFrame(dict(source=srcs, reference=refs, prediction=learn.translate(srcs, beam=beam)))
+
+
+@torch.no_grad()
+def sentence_losses(model, processor, srcs, refs, bs=64):
+    "Per pair, the mean cross-entropy per reference token (eos included) under the model, teacher-forced."
+    src_ids, tgt_ids = processor.src_ids(srcs), processor.tgt_ids(refs)
+    out, device = [0.] * len(srcs), next(model.parameters()).device
+    order = sorted(range(len(srcs)), key=lambda i: -len(src_ids[i]))
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, len(order), bs):
+            chunk = [i for i in order[start:start + bs] if src_ids[i]]
+            if not chunk: continue
+            src = pad_batch([src_ids[i] for i in chunk], processor.src_vocab.pad_idx).to(device)
+            tgt = pad_batch([tgt_ids[i] for i in chunk], processor.tgt_vocab.pad_idx).to(device)
+            logp = score_tokens(model, src, tgt).cpu()
+            for j, i in enumerate(chunk): out[i] = -float(logp[j]) / len(tgt_ids[i])
+    finally: model.train(was_training)
+    return out
+
+
+class Seq2SeqInterpretation:
+    "Validation pairs with their prediction, sentence loss and sentence BLEU, to find the worst translations."
+    def __init__(self, learn, table): self.learn, self.table = learn, table
+
+    @classmethod
+    def from_learner(cls, learn, n_items=None, beam=1, seed=0):
+        "Decode (free-running) and score all validation pairs, or a seeded subset of `n_items`."
+        import sacrebleu
+        pairs = valid_subset(learn.valid_pairs(), n_items, seed)
+        srcs, refs = [s for s, _ in pairs], [r for _, r in pairs]
+        hyps = learn.translate(srcs, beam=beam)
+        table = pd.DataFrame(dict(source=srcs, reference=refs, prediction=hyps,
+                                  loss=sentence_losses(learn.model, learn.dls.processor, srcs, refs),
+                                  bleu=[sacrebleu.sentence_bleu(h, [r]).score for h, r in zip(hyps, refs)]))
+        return cls(learn, table)
+
+    def top_losses(self, k=10, by='loss'):
+        "The k worst pairs: highest sentence loss (`by='loss'`) or lowest sentence BLEU (`by='bleu'`)."
+        if by not in ('loss', 'bleu'): raise ValueError(f"by must be 'loss' or 'bleu', got {by!r}")
+        return self.table.sort_values(by, ascending=(by == 'bleu'), kind='stable').head(k)
+
+    def show_worst(self, k=5, by='loss', attention=False, kind='heatmap'):
+        "Display the k worst pairs; with `attention`, also return their attention figures."
+        worst = self.top_losses(k, by)
+        show_table(worst)
+        return self.learn.show_attention(list(worst.source), kind=kind) if attention else None

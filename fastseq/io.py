@@ -1,10 +1,12 @@
-"""Atomic file writes: write beside the target, then rename, so an interruption never leaves half a file."""
+"""Output helpers: atomic file writes (write beside, then rename: an interruption never leaves half a file) and
+tables shown as HTML in a notebook, as text elsewhere."""
 import os
 from contextlib import contextmanager
 
+from fastcore.imports import IN_NOTEBOOK
 from fastcore.xtras import Path
 
-__all__ = ['atomic_path']
+__all__ = ['atomic_path', 'show_table']
 
 
 @contextmanager
@@ -18,3 +20,11 @@ def atomic_path(path):
         os.replace(tmp, path)
     finally:
         if tmp.exists(): tmp.unlink()
+
+
+def show_table(df):
+    "Display a DataFrame: rendered in a notebook, printed in full (no truncated cells) in a terminal or log."
+    if IN_NOTEBOOK:
+        from fastai.torch_core import display_df
+        display_df(df)
+    else: print(df.to_string(index=False))

@@ -10,9 +10,9 @@ from fastcore.xtras import Path
 
 from .embeddings import side_matrix
 from .inference import Translator
-from .interpret import attention_figures, save_figure
-from .io import atomic_path
-from .metrics import CorpusBLEU, Seq2SeqLoss, TokenAccuracy
+from .interpret import attention_figures, results_table, save_figure
+from .io import atomic_path, show_table
+from .metrics import ChrF, CorpusBLEU, Perplexity, Seq2SeqLoss, TokenAccuracy
 from .model import Seq2SeqConfig, Seq2SeqRNN
 
 __all__ = ['Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter']
@@ -39,6 +39,10 @@ class Seq2SeqLearner(Learner):
             path = Path(path)
             for i, fig in enumerate(figs): save_figure(fig, path if single else path.with_stem(f"{path.stem}_{i}"))
         return figs[0] if single else figs
+
+    def show_results(self, max_n=6, beam=1, seed=0):
+        "Display source, reference and free-running prediction for a seeded sample of validation pairs."
+        show_table(results_table(self, max_n, beam, seed))
 
     def save_translator(self, path):
         "Write a pickle-free bundle (safetensors weights + JSON config and vocabularies) that `Translator.load` reads."
@@ -84,7 +88,9 @@ def seq2seq_learner(dls, metrics=None, clip=5.0, cbs=None, vecs_src=None, vecs_t
     with torch.no_grad():
         if 'src' in mats: model.encoder.emb.weight.copy_(mats['src'])
         if 'tgt' in mats: model.decoder.emb.weight.copy_(mats['tgt'])   # the tied output weight with it
-    metrics = [TokenAccuracy(tgt_vocab.pad_idx), CorpusBLEU(n_items=300)] if metrics is None else metrics
+    if metrics is None:
+        pad = tgt_vocab.pad_idx
+        metrics = [TokenAccuracy(pad), Perplexity(pad), CorpusBLEU(n_items=300), ChrF(n_items=300)]
     cbs = list(cbs or []) + ([GradientClip(clip)] if clip else [])
     learn_kwargs['path'] = Path(learn_kwargs.get('path', dls.path))
     return Seq2SeqLearner(dls, model, loss_func=Seq2SeqLoss(tgt_vocab.pad_idx), metrics=metrics,

@@ -83,10 +83,11 @@ def train_from_args(a):
         dls, att_sz=a.emb_sz, n_hid_enc=a.n_hid, n_layers_enc=a.n_layers, n_layers_dec=a.n_layers, bidir=a.bidir,
         vecs_src=a.vecs_src, vecs_tgt=a.vecs_tgt, path=out.parent, **sizes))
     plot_dir = Path(a.plot_dir) if a.plot_dir else None
-    if a.lr == 'auto':
-        lr = lr_find_plot(learn, plot_dir / 'lr_find.png' if plot_dir else None)
-        print(f"lr_find suggests {lr:.2e}")
-    else: lr = _positive_float(a.lr, '--lr')
+    lr = None if a.lr == 'auto' else _positive_float(a.lr, '--lr')
+    if lr is None or plot_dir:  # with --plot-dir the lr_find plot is drawn even when --lr is given
+        suggested = lr_find_plot(learn, plot_dir / 'lr_find.png' if plot_dir else None)
+        print(f"lr_find suggests {suggested:.2e}" + ('' if lr is None else f"; training at --lr {lr:.2e}"))
+        lr = lr or suggested
     fit_with_frozen_embeddings(learn, a.epochs, lr, a.freeze_epochs,
                                cbs=TeacherForcing(a.tf_start, a.tf_end, warmup=a.tf_warmup))
     if plot_dir:

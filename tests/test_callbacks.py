@@ -1,4 +1,6 @@
 import pytest
+import torch
+from fastai.callback.core import Callback
 
 from fastseq.callbacks import TeacherForcing, forcing_probability
 from fastseq.learner import seq2seq_learner
@@ -45,3 +47,27 @@ def test_schedule_updates_every_batch_off_in_validation_and_held_during_lr_find(
     learn.add_cbs([TeacherForcing(0.8, 0.), spy2])
     with learn.no_bar(): learn.lr_find(num_it=8, show_plot=False)
     assert set(spy2.train_ps) == {0.8}
+
+
+class TrainSpy(Callback):
+    "Records whether the model kept attention during training batches."
+    def before_fit(self): self.kept = []
+    def after_pred(self):
+        if self.training: self.kept.append(self.learn.model.attention is not None or self.learn.model.keep_attention)
+
+
+def test_attention_capture_keeps_validation_attention_only(small_dls, tiny_arch, tmp_path):
+    from fastseq.callbacks import AttentionCapture
+    learn = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch)
+    cap, spy = AttentionCapture(every_batch=True), TrainSpy()
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=[cap, spy])
+    assert spy.kept and not any(spy.kept)                      # training batches never keep attention
+    valid = list(small_dls.valid)
+    assert len(cap.batches) == len(valid) and cap.weights is cap.batches[-1]
+    src, tgt, _ = valid[-1]
+    attn = cap.weights
+    assert attn.shape == (src.shape[0], tgt.shape[1], src.shape[1])
+    assert torch.allclose(attn.sum(-1), torch.ones(attn.shape[:2]), atol=1e-5)   # each step's weights sum to 1
+    pad = (src == small_dls.processor.src_vocab.pad_idx)[:, None].expand_as(attn)
+    assert pad.any() and (attn[pad] == 0).all()                                # padding gets exactly zero weight
+    assert not learn.model.keep_attention and learn.model.attention is None

@@ -15,9 +15,10 @@ def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp('cli') / 'm.pkl'
     plots = out.parent / 'plots'
     r = run_cli('train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '1', '--bs', '32', '--emb-sz', '32',
-                '--n-hid', '24', '--lr', 'auto', '--plot-dir', str(plots), '--out', str(out))
+                '--n-hid', '24', '--lr', '1e-2', '--plot-dir', str(plots), '--out', str(out))
     assert r.returncode == 0, r.stderr
-    assert 'lr_find suggests' in r.stdout and 'exported to' in r.stdout and out.exists()
+    assert 'lr_find suggests' in r.stdout and 'training at --lr 1.00e-02' in r.stdout and 'exported to' in r.stdout
+    assert out.exists()
     for png in ('lr_find.png', 'losses.png', 'attention_0.png'): assert (plots / png).stat().st_size > 5000
     return out
 
