@@ -1,8 +1,11 @@
 """Training callbacks: `TeacherForcing` with a linearly decaying forcing probability, `AttentionCapture`."""
 from fastai.callback.core import Callback
+import torch
 from fastcore.basics import noop
 
-__all__ = ['TeacherForcing', 'AttentionCapture', 'EpochPrinter', 'forcing_probability']
+from .errors import NonFiniteLossError
+
+__all__ = ['TeacherForcing', 'AttentionCapture', 'StopOnNonFiniteLoss', 'EpochPrinter', 'forcing_probability']
 
 
 def forcing_probability(pct_train, start=1., end=0., pct=1., warmup=0.):
@@ -48,6 +51,16 @@ class AttentionCapture(Callback):
     def after_fit(self): self.after_validate()
 
 
+class StopOnNonFiniteLoss(Callback):
+    "Stops training with a `NonFiniteLossError` naming the epoch and batch when the loss turns NaN or infinite."
+    order = 10
+    def after_loss(self):
+        if not self.training or hasattr(self.learn, 'lr_finder') or bool(torch.isfinite(self.learn.loss_grad)): return
+        raise NonFiniteLossError(f"the training loss became {self.learn.loss_grad.item()} at epoch {self.epoch}, "
+                                 f"batch {self.iter}: lower the learning rate (for instance to a tenth), or keep "
+                                 f"gradient clipping on (seq2seq_learner's clip=5.0)")
+
+
 class EpochPrinter(Callback):
     "A header and one aligned line per epoch, in place of the raw lists fastai prints without progress bars."
     order = 60  # after Recorder (50) has written the epoch's log
@@ -60,8 +73,11 @@ class EpochPrinter(Callback):
 
     def after_fit(self): self.learn.logger = self.old_logger
 
+    def before_epoch(self): self.trained = False
+    def after_train(self): self.trained = True
+
     def after_epoch(self):
-        if hasattr(self.learn, 'lr_finder'): return
+        if hasattr(self.learn, 'lr_finder') or not self.trained: return  # an epoch skipped on resume: no line
         print('  '.join(_fmt(v) for v in self.recorder.log), file=self.file, flush=True)
 
 

@@ -7,7 +7,7 @@ from itertools import islice
 
 from fastcore.xtras import Path
 
-from .errors import CorpusError, ModelFileError
+from .errors import CorpusError, ModelFileError, NonFiniteLossError
 
 __all__ = ['main']
 
@@ -33,10 +33,13 @@ def _add_train(sub):
     p.add_argument('--tf-warmup', type=float, default=0.0, help='fraction of training before forcing starts to decay')
     p.add_argument('--min-freq', type=int, default=1)
     p.add_argument('--max-len', type=int, help='drop training pairs longer than this (default: 99th percentile)')
-    p.add_argument('--skip-bad-lines', action='store_true', help='skip TSV lines with a wrong column count')
+    p.add_argument('--skip-bad-lines', action='store_true',
+                   help='skip (and count) TSV lines with a wrong column count or bytes that are not UTF-8')
     p.add_argument('--seed', type=int, default=42)
     p.add_argument('--plot-dir', help='save PNGs here: lr_find (run even with a fixed --lr), losses, attention')
-    p.add_argument('--out', default='model.pkl', help='where to export the trained learner')
+    p.add_argument('--out', default='model.pkl', help='where to export the trained learner (a checkpoint is kept '
+                                                    'beside it after every epoch: OUT-stem.checkpoint.pth)')
+    p.add_argument('--resume', action='store_true', help="continue from OUT's checkpoint with the same arguments")
 
 
 def _add_model_args(p):
@@ -95,8 +98,22 @@ def load_model(path, device='cpu'):
     return learn
 
 
+def _stdin_lines():
+    "stdin as text lines; bytes that are not UTF-8 become U+FFFD, with one warning naming the first such line."
+    warned = False
+    for n, raw in enumerate(sys.stdin.buffer, 1):
+        try: line = raw.decode('utf-8')
+        except UnicodeDecodeError as e:
+            line = raw.decode('utf-8', errors='replace')
+            if not warned:
+                print(f"fastseq translate: warning: stdin line {n}, byte {e.start + 1}: not UTF-8; undecodable bytes "
+                      f"replaced by U+FFFD (this warning is shown once)", file=sys.stderr)
+                warned = True
+        yield line.rstrip('\r\n')
+
+
 def _stdin_chunks(size):
-    lines = (line.rstrip('\n') for line in sys.stdin)
+    lines = _stdin_lines()
     while chunk := list(islice(lines, size)): yield chunk
 
 
@@ -127,7 +144,7 @@ def main(argv=None):
     commands = {'train': recipes.train_from_args, 'translate': translate, 'evaluate': evaluate,
                 'demo': recipes.demo_from_args}
     try: commands[args.command](args)
-    except (CorpusError, ModelFileError, FileNotFoundError, ValueError) as e:
+    except (CorpusError, ModelFileError, FileNotFoundError, ValueError, NonFiniteLossError) as e:
         print(f"fastseq {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -22,29 +22,33 @@ def _existing(path, what='corpus file'):
     return path
 
 
-def _decoded_lines(path):
-    "Yield (line number, text) of a UTF-8 file, naming the line of any byte that is not UTF-8."
+def _decoded_lines(path, skip_bad=False):
+    "Yield (line number, text) of a UTF-8 file, naming the line of any byte that is not UTF-8 (or text None, skipping)."
     with open(path, 'rb') as f:
         for i, raw in enumerate(f, 1):
             try: yield i, raw.decode('utf-8').rstrip('\r\n')
             except UnicodeDecodeError as e:
-                raise CorpusError(f"bytes that are not UTF-8 at column {e.start + 1} ({raw[e.start:e.start + 4]!r})",
+                if skip_bad and i > 1: yield i, None; continue
+                raise CorpusError(f"bytes that are not UTF-8 at column {e.start + 1} ({raw[e.start:e.start + 4]!r})"
+                                  + ("" if skip_bad else " (pass skip_bad_lines=True to skip such lines)"),
                                   path, i) from None
 
 
-def _split_rows(path, sep):
-    "Yield (line number, fields); TSV splits on tabs (Tatoeba quotes freely), CSV follows csv quoting."
-    lines = _decoded_lines(path)
+def _split_rows(path, sep, skip_bad=False):
+    "Yield (line number, fields or None); TSV splits on tabs (Tatoeba quotes freely), CSV follows csv quoting."
+    lines = _decoded_lines(path, skip_bad)
     if sep == '\t':
-        for i, line in lines: yield i, line.split('\t')
+        for i, line in lines: yield i, None if line is None else line.split('\t')
         return
     numbered = list(lines)
-    for (i, _), row in zip(numbered, csv.reader((line for _, line in numbered), delimiter=sep)): yield i, row
+    yield from ((i, None) for i, line in numbered if line is None)
+    good = [(i, line) for i, line in numbered if line is not None]
+    for (i, _), row in zip(good, csv.reader((line for _, line in good), delimiter=sep)): yield i, row
 
 
-def _header_and_rows(path, src, tgt, sep, names):
+def _header_and_rows(path, src, tgt, sep, names, skip_bad=False):
     "Column names (from `names`, a header line, or the Tatoeba order) and an iterator of the data rows."
-    rows = _split_rows(path, sep)
+    rows = _split_rows(path, sep, skip_bad)
     first = next(rows, None)
     if first is None: raise CorpusError("the file is empty", path)
     if names is not None: return list(names), [first, *rows]
@@ -59,18 +63,19 @@ def read_tsv(path, src='fr', tgt='en', sep=None, names=None, skip_bad_lines=Fals
     "DataFrame with columns `src` and `tgt` from a TSV/CSV file; bad lines raise (or are skipped and counted)."
     path = _existing(path)
     sep = sep or (',' if path.suffix.lower() == '.csv' else '\t')
-    cols, rows = _header_and_rows(path, src, tgt, sep, names)
+    cols, rows = _header_and_rows(path, src, tgt, sep, names, skip_bad_lines)
     for c in (src, tgt):
         if c not in cols: raise CorpusError(f"no column {c!r}; the columns are {cols}", path, 1)
     i_src, i_tgt, data, bad = cols.index(src), cols.index(tgt), [], 0
     for i, fields in rows:
-        if len(fields) != len(cols):
+        if fields is None or len(fields) != len(cols):
             if not skip_bad_lines:
                 raise CorpusError(f"expected {len(cols)} columns, found {len(fields)} "
                                   f"(pass skip_bad_lines=True to skip such lines)", path, i)
             bad += 1; continue
         data.append((fields[i_src], fields[i_tgt]))
-    if bad: warnings.warn(f"{path}: skipped {bad} lines with a wrong number of columns", stacklevel=2)
+    if bad: warnings.warn(f"{path}: skipped {bad} lines with a wrong number of columns or bytes that are not UTF-8",
+                          stacklevel=2)
     return clean_pairs(pd.DataFrame(data, columns=[src, tgt]), src, tgt, skipped_bad_lines=bad, source=str(path))
 
 

@@ -1,7 +1,7 @@
 """Errors fastseq raises at its boundaries: each names the file, line or argument at fault."""
 import errno
 
-__all__ = ['CorpusError', 'CorpusNotFoundError', 'ModelFileError']
+__all__ = ['CorpusError', 'CorpusNotFoundError', 'ModelFileError', 'NonFiniteLossError']
 
 
 class CorpusError(ValueError):
@@ -20,3 +20,7 @@ class CorpusNotFoundError(FileNotFoundError):
 
 class ModelFileError(ValueError):
     "A saved model file or bundle that cannot be loaded; the message says why."
+
+
+class NonFiniteLossError(FloatingPointError):
+    "The training loss became NaN or infinite; the message names the epoch and batch and suggests a remedy."

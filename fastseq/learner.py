@@ -8,6 +8,7 @@ from fastai.callback.training import GradientClip
 from fastai.learner import Learner
 from fastcore.xtras import Path
 
+from .callbacks import StopOnNonFiniteLoss
 from .embeddings import side_matrix
 from .inference import Translator
 from .interpret import attention_figures, results_table, save_figure
@@ -91,7 +92,7 @@ def seq2seq_learner(dls, metrics=None, clip=5.0, cbs=None, vecs_src=None, vecs_t
     if metrics is None:
         pad = tgt_vocab.pad_idx
         metrics = [TokenAccuracy(pad), Perplexity(pad), CorpusBLEU(n_items=300), ChrF(n_items=300)]
-    cbs = list(cbs or []) + ([GradientClip(clip)] if clip else [])
+    cbs = list(cbs or []) + [StopOnNonFiniteLoss()] + ([GradientClip(clip)] if clip else [])
     learn_kwargs['path'] = Path(learn_kwargs.get('path', dls.path))
     return Seq2SeqLearner(dls, model, loss_func=Seq2SeqLoss(tgt_vocab.pad_idx), metrics=metrics,
                           splitter=seq2seq_splitter, cbs=cbs, **learn_kwargs)

@@ -8,15 +8,15 @@ from fastai.torch_core import set_seed
 from fastcore.xtras import Path
 
 from .callbacks import EpochPrinter, TeacherForcing
+from .checkpoint import CheckpointEveryEpoch, resume
 from .data import Seq2SeqDataLoaders
 from .datasets import phrasebook
 from .interpret import save_figure
 from .learner import seq2seq_learner
 from .metrics import corpus_bleu
 
-__all__ = ['plain_progress', 'lr_find_plot', 'fit_with_frozen_embeddings', 'train_from_args', 'run_demo',
-           'demo_from_args', 'DEMO_ARCH',
-           'DEMO_SENTENCES']
+__all__ = ['plain_progress', 'lr_find_plot', 'checkpoint_path', 'fit_with_frozen_embeddings', 'train_from_args',
+           'run_demo', 'demo_from_args', 'DEMO_ARCH', 'DEMO_SENTENCES']
 
 # Small enough to reach good BLEU on the phrasebook in about three minutes on two CPU cores; light dropout,
 # since 20k generated pairs underfit rather than overfit at this budget.
@@ -83,19 +83,35 @@ def train_from_args(a):
         dls, att_sz=a.emb_sz, n_hid_enc=a.n_hid, n_layers_enc=a.n_layers, n_layers_dec=a.n_layers, bidir=a.bidir,
         vecs_src=a.vecs_src, vecs_tgt=a.vecs_tgt, path=out.parent, **sizes))
     plot_dir = Path(a.plot_dir) if a.plot_dir else None
-    lr = None if a.lr == 'auto' else _positive_float(a.lr, '--lr')
-    if lr is None or plot_dir:  # with --plot-dir the lr_find plot is drawn even when --lr is given
-        suggested = lr_find_plot(learn, plot_dir / 'lr_find.png' if plot_dir else None)
-        print(f"lr_find suggests {suggested:.2e}" + ('' if lr is None else f"; training at --lr {lr:.2e}"))
-        lr = lr or suggested
-    fit_with_frozen_embeddings(learn, a.epochs, lr, a.freeze_epochs,
-                               cbs=TeacherForcing(a.tf_start, a.tf_end, warmup=a.tf_warmup))
+    forcing, ckpt = TeacherForcing(a.tf_start, a.tf_end, warmup=a.tf_warmup), checkpoint_path(out)
+    if a.resume:
+        if a.freeze_epochs: raise ValueError("--resume cannot continue a run with --freeze-epochs")
+        state = resume(learn, ckpt, a.epochs, cbs=forcing)
+        print(f"resumed from {ckpt} after epoch {state['epoch']}")
+    else:
+        lr = _choose_lr(learn, a.lr, plot_dir)
+        fit_with_frozen_embeddings(learn, a.epochs, lr, a.freeze_epochs,
+                                   cbs=[forcing, CheckpointEveryEpoch(ckpt, {'lr': lr})])
     if plot_dir:
         _save_attention_plots(learn, plot_dir)
         learn.recorder.plot_loss(show_epochs=True)  # fastai draws on the current figure and returns nothing
         save_figure(_gcf(), plot_dir / 'losses.png')
     print(f"exported to {learn.export(out.name)}")
     return learn
+
+
+def checkpoint_path(out):
+    "Where `fastseq train --out model.pkl` keeps its checkpoint: model.checkpoint.pth beside the export."
+    return Path(out).with_name(Path(out).stem + '.checkpoint.pth')
+
+
+def _choose_lr(learn, lr_arg, plot_dir):
+    "--lr as given, or lr_find's suggestion for 'auto'; with --plot-dir the lr_find plot is drawn either way."
+    lr = None if lr_arg == 'auto' else _positive_float(lr_arg, '--lr')
+    if lr is None or plot_dir:
+        suggested = lr_find_plot(learn, plot_dir / 'lr_find.png' if plot_dir else None)
+        print(f"lr_find suggests {suggested:.2e}" + ('' if lr is None else f"; training at --lr {lr:.2e}"))
+    return lr or suggested
 
 
 def _gcf():

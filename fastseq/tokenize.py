@@ -14,8 +14,13 @@ _APOSTROPHES = str.maketrans({'\u2019': "'", '\u2018': "'", '\u02bc': "'"})
 _CLITICS = {"n't", "'s", "'m", "'re", "'ve", "'ll", "'d"}
 
 
+_SURROGATES = re.compile('[\ud800-\udfff]')
+
+
 def normalize_text(text):
-    "NFC, one kind of apostrophe, plain spaces for typographic ones, no zero-width characters."
+    """NFC, one kind of apostrophe, plain spaces for typographic ones, no zero-width characters, U+FFFD for lone
+    surrogates (Python strings may hold them; spaCy cannot encode them)."""
+    text = _SURROGATES.sub('\ufffd', text)
     text = unicodedata.normalize('NFC', text).translate(_APOSTROPHES)
     return _SPACES.sub(' ', _INVISIBLE.sub('', text)).strip()
 

@@ -45,6 +45,16 @@ def test_a_file_that_is_not_a_model(tmp_path, capsys):
     assert 'is not a fastseq learner export' in capsys.readouterr().err
 
 
+def test_a_truncated_export_and_a_torch_file_of_another_kind(exported, tmp_path, capsys):
+    cut = tmp_path / 'cut.pkl'; cut.write_bytes(exported.read_bytes()[:len(exported.read_bytes()) // 2])
+    assert main(['translate', str(cut), 'x']) == 2
+    assert 'cut.pkl is not a fastseq learner export' in capsys.readouterr().err
+    import torch
+    torch.save({'weights': torch.zeros(3)}, tmp_path / 'other.pkl')
+    assert main(['translate', str(tmp_path / 'other.pkl'), 'x']) == 2
+    assert 'other.pkl is not a fastseq learner export' in capsys.readouterr().err
+
+
 def test_bad_learning_rate(tmp_path, capsys):
     assert main(['train', '--n-pairs', '200', '--lr', 'fast', '--out', str(tmp_path / 'm.pkl')]) == 2
     assert "--lr must be a number or 'auto', got 'fast'" in capsys.readouterr().err

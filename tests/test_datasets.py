@@ -79,3 +79,18 @@ def test_question_filter_reproduces_the_lesson():
 
 def test_clean_pairs_missing_column():
     with pytest.raises(CorpusError, match="no column 'fr'"): clean_pairs(pd.DataFrame({'en': ['a']}), 'fr', 'en')
+
+
+MIXED = (b'fr\ten\n' b'Bonjour.\tHello.\n' b'une seule colonne\n' b'Tr\xe8s bien.\tVery good.\n' b'\tEmpty source.\n'
+         b'?!\t...\n' b'a\tb\tc\n' b'Merci.\tThanks.\n')
+
+
+def test_mixed_bad_lines_fail_on_the_first_or_load_with_counts(tmp_path):
+    path = write(tmp_path / 'mixed.tsv', MIXED)
+    with pytest.raises(CorpusError, match=r'mixed.tsv, line 3: expected 2 columns, found 1'): read_tsv(path)
+    with pytest.warns(UserWarning) as caught: df = read_tsv(path, skip_bad_lines=True)
+    messages = ' | '.join(str(w.message) for w in caught)
+    assert 'skipped 3 lines with a wrong number of columns or bytes that are not UTF-8' in messages
+    assert 'dropped 1 pairs with an empty side' in messages
+    assert df.values.tolist() == [['Bonjour.', 'Hello.'], ['?!', '...'], ['Merci.', 'Thanks.']]
+    assert df.attrs['skipped_bad_lines'] == 3 and df.attrs['dropped_empty'] == 1

@@ -1,0 +1,79 @@
+"""Checkpoints that survive interruption: model, optimizer, finished epoch and every random state, written
+atomically after each epoch, so a resumed one-cycle run continues exactly where the interrupted one stopped."""
+import random
+
+import numpy as np
+import torch
+from fastai.callback.core import Callback
+from fastcore.foundation import L
+from fastcore.xtras import Path
+
+from .errors import ModelFileError
+from .io import atomic_path
+
+__all__ = ['CheckpointEveryEpoch', 'save_checkpoint', 'load_checkpoint', 'resume']
+
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'fastseq-checkpoint', 1
+
+
+def _random_states(learn):
+    return {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state(),
+            'dl': learn.dls.train.rng.getstate()}
+
+
+def _set_random_states(learn, states):
+    random.setstate(states['python']); np.random.set_state(states['numpy']); torch.set_rng_state(states['torch'])
+    learn.dls.train.rng.setstate(states['dl'])
+
+
+def save_checkpoint(learn, path, epoch, extra=None):
+    "Write model, optimizer and random states after `epoch` (0-based) to `path` atomically."
+    state = {'format': CHECKPOINT_FORMAT, 'version': CHECKPOINT_VERSION, 'epoch': epoch, 'n_epoch': learn.n_epoch,
+             'config': learn.model.config.to_dict(), 'model': learn.model.state_dict(),
+             'opt': learn.opt.state_dict(), 'random': _random_states(learn), 'extra': extra or {}}
+    with atomic_path(path) as tmp: torch.save(state, tmp)
+    return path
+
+
+def load_checkpoint(learn, path):
+    "Restore model, optimizer and random states from `path`; returns the checkpoint (its 'epoch' is the last done)."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no checkpoint to resume from: {path}")
+    try: state = torch.load(path, map_location='cpu', weights_only=False)  # holds numpy RNG state; our own file
+    except Exception as e:
+        raise ModelFileError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    if not isinstance(state, dict) or state.get('format') != CHECKPOINT_FORMAT:
+        raise ModelFileError(f"{path}: not a fastseq checkpoint")
+    if state['config'] != learn.model.config.to_dict():
+        raise ModelFileError(f"{path}: the checkpoint's model configuration differs from this run's "
+                             f"(was it written with other --emb-sz/--n-hid/--bidir or another corpus?)")
+    learn.model.load_state_dict(state['model'])
+    if learn.opt is None: learn.create_opt()
+    learn.opt.load_state_dict(state['opt'])
+    _set_random_states(learn, state['random'])
+    return state
+
+
+def resume(learn, path, n_epoch, cbs=None):
+    "Continue an interrupted `fit_one_cycle(n_epoch, lr)` from the checkpoint at `path`, saving further epochs there."
+    state = load_checkpoint(learn, path)
+    lr = state['extra']['lr']
+    if state['n_epoch'] != n_epoch:
+        raise ValueError(f"{path}: the checkpoint belongs to a {state['n_epoch']}-epoch schedule, not {n_epoch}")
+    start = state['epoch'] + 1
+    if start >= n_epoch: return state
+    cbs = list(L(cbs)) + [CheckpointEveryEpoch(path, state['extra'])]
+    learn.fit_one_cycle(n_epoch, lr, cbs=cbs, start_epoch=start)
+    return state
+
+
+class CheckpointEveryEpoch(Callback):
+    "After each epoch that trained (not one skipped on resume), save a checkpoint atomically to `path`."
+    order = 65  # after Recorder has logged the epoch
+    def __init__(self, path, extra=None): self.ckpt_path, self.extra, self.trained = Path(path), extra, False
+    def before_epoch(self): self.trained = False
+    def after_train(self): self.trained = True
+
+    def after_epoch(self):
+        if self.trained and not hasattr(self.learn, 'lr_finder'):
+            save_checkpoint(self.learn, self.ckpt_path, self.epoch, self.extra)

@@ -1,0 +1,114 @@
+"""Interruption and resume: a real SIGKILL during training and during export, then --resume to the same weights."""
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+import torch
+from fastai.learner import load_learner
+from fastai.torch_core import set_seed
+
+from fastseq.checkpoint import load_checkpoint
+from fastseq.errors import ModelFileError, NonFiniteLossError
+from fastseq.learner import seq2seq_learner
+
+TRAIN = ['train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '3', '--bs', '32', '--emb-sz', '32',
+         '--n-hid', '24', '--lr', '1e-2', '--seed', '1']
+
+
+def cli(*args): return [sys.executable, '-m', 'fastseq.cli', *args]
+
+
+def weights(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return load_learner(path).model.state_dict()
+
+
+def kill_when(proc, ready, timeout=120):
+    "SIGKILL `proc` as soon as `ready()` holds; False if it finished first."
+    start = time.time()
+    while not ready():
+        if proc.poll() is not None or time.time() - start > timeout: return False
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL); proc.wait()
+    return True
+
+
+@pytest.mark.slow
+def test_sigkill_during_training_then_resume_gives_the_same_weights(tmp_path):
+    full, cut = tmp_path / 'full' / 'm.pkl', tmp_path / 'cut' / 'm.pkl'
+    subprocess.run(cli(*TRAIN, '--out', str(full)), check=True, capture_output=True)
+    ckpt = cut.with_name('m.checkpoint.pth')
+    proc = subprocess.Popen(cli(*TRAIN, '--out', str(cut)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert kill_when(proc, ckpt.exists), "training finished before its first checkpoint"
+    assert not cut.exists() and not list(cut.parent.glob('.*.tmp*'))    # killed before export; no half file left
+    r = subprocess.run(cli(*TRAIN, '--out', str(cut), '--resume'), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert 'resumed from' in r.stdout
+    a, b = weights(full), weights(cut)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)   # exactly, on CPU
+
+
+EXPORT_LOOP = """
+import sys
+from fastseq.data import Seq2SeqDataLoaders
+from fastseq.datasets import phrasebook
+from fastseq.learner import seq2seq_learner
+dls = Seq2SeqDataLoaders.from_df(phrasebook(200, 0), bs=16, valid_pct=0.2, seed=0, verbose=False)
+learn = seq2seq_learner(dls, emb_sz_src=64, emb_sz_tgt=64, n_hid_enc=64, path=sys.argv[1])
+print('ready', flush=True)
+while True: learn.export('m.pkl')
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_during_export_leaves_the_previous_file_whole(tmp_path):
+    proc = subprocess.Popen([sys.executable, '-c', EXPORT_LOOP, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == 'ready'
+    target = tmp_path / 'm.pkl'
+    assert kill_when(proc, target.exists)
+    for delay in (0.05, 0.13, 0.31):   # more exports, killed at other moments of a write
+        proc = subprocess.Popen([sys.executable, '-c', EXPORT_LOOP, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        proc.stdout.readline(); time.sleep(delay); proc.send_signal(signal.SIGKILL); proc.wait()
+        assert weights(target)                               # loads: a complete earlier or later export, never half
+
+
+def test_resume_errors_name_the_problem(small_dls, tiny_arch, tmp_path):
+    learn = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch)
+    with pytest.raises(FileNotFoundError, match='no checkpoint to resume from'): load_checkpoint(learn, tmp_path / 'x')
+    (tmp_path / 'junk.pth').write_bytes(b'not a checkpoint')
+    with pytest.raises(ModelFileError, match='not a readable checkpoint'): load_checkpoint(learn, tmp_path / 'junk.pth')
+    from fastseq.checkpoint import save_checkpoint
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)
+    save_checkpoint(learn, tmp_path / 'c.pth', 0)
+    other = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **{**tiny_arch, 'att_sz': 8})
+    with pytest.raises(ModelFileError, match='model configuration differs'): load_checkpoint(other, tmp_path / 'c.pth')
+
+
+def test_a_nan_loss_stops_training_naming_the_batch(small_dls, tiny_arch, tmp_path):
+    learn = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch)
+    with torch.no_grad(): learn.model.decoder.out.bias.fill_(float('nan'))
+    with pytest.raises(NonFiniteLossError, match=r'became nan at epoch 0, batch 0: lower the learning rate'):
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)
+
+
+def test_two_seeded_cpu_runs_give_identical_losses(small_dls, tiny_arch, tmp_path):
+    from fastseq.callbacks import TeacherForcing
+    def run():
+        set_seed(7)
+        learn = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch)
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-2, cbs=TeacherForcing(1., 0.))
+        return [float(x) for x in learn.recorder.losses], learn.recorder.values
+    assert run() == run()
+
+
+def test_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
+    from fastseq.cli import main
+    out = str(tmp_path / 'm.pkl')
+    assert main(['train', '--n-pairs', '200', '--resume', '--out', out]) == 2
+    assert 'no checkpoint to resume from' in capsys.readouterr().err
+    assert main(['train', '--n-pairs', '200', '--resume', '--freeze-epochs', '1', '--out', out]) == 2
+    assert '--resume cannot continue a run with --freeze-epochs' in capsys.readouterr().err
