@@ -1,6 +1,7 @@
-"""Training callbacks: `TeacherForcing` with a linearly decaying forcing probability, `AttentionCapture`."""
-from fastai.callback.core import Callback
+"""Training callbacks: `TeacherForcing` with a linearly decaying forcing probability, `AttentionCapture`,
+`StopOnNonFiniteLoss`, and `EpochPrinter` for logs without a terminal."""
 import torch
+from fastai.callback.core import Callback
 from fastcore.basics import noop
 
 from .errors import NonFiniteLossError

@@ -57,7 +57,8 @@ def load_checkpoint(learn, path):
 def resume(learn, path, n_epoch, cbs=None):
     "Continue an interrupted `fit_one_cycle(n_epoch, lr)` from the checkpoint at `path`, saving further epochs there."
     state = load_checkpoint(learn, path)
-    lr = state['extra']['lr']
+    lr = state['extra'].get('lr')
+    if lr is None: raise ModelFileError(f"{path}: the checkpoint does not record its learning rate (extra['lr'])")
     if state['n_epoch'] != n_epoch:
         raise ValueError(f"{path}: the checkpoint belongs to a {state['n_epoch']}-epoch schedule, not {n_epoch}")
     start = state['epoch'] + 1

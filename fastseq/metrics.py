@@ -68,18 +68,19 @@ def valid_subset(pairs, n_items, seed=0):
 
 class _DecodedMetric(Metric):
     "Scores free-running decodes of a seeded validation subset with sacrebleu, once per validation pass."
-    def __init__(self, n_items=300, seed=0): self.n_items, self.seed, self.learn = n_items, seed, None
+    def __init__(self, n_items=300, seed=0, beam=1):
+        self.n_items, self.seed, self.beam, self.learn = n_items, seed, beam, None
     def reset(self): self._value = None
     def accumulate(self, learn): self.learn = learn
     def __getstate__(self): return {**self.__dict__, 'learn': None, '_value': None}
 
     def _hyps_refs(self):
         "Decodes shared by every metric of the same subset in the same validation pass."
-        key = (self.n_items, self.seed, self.learn.train_iter)
+        key = (self.n_items, self.seed, self.beam, self.learn.train_iter)
         cache = getattr(self.learn, '_decoded_cache', {})
         if key not in cache:
             pairs = valid_subset(self.learn.valid_pairs(), self.n_items, self.seed)
-            cache = {key: (self.learn.translate([s for s, _ in pairs]), [r for _, r in pairs])}
+            cache = {key: (self.learn.translate([s for s, _ in pairs], beam=self.beam), [r for _, r in pairs])}
             self.learn._decoded_cache = cache
         return cache[key]
 
@@ -89,7 +90,9 @@ class _DecodedMetric(Metric):
         return self._value
 
     @property
-    def name(self): return self.base_name + ('' if self.n_items is None else f'@{self.n_items}')
+    def name(self):
+        subset = '' if self.n_items is None else f'@{self.n_items}'
+        return self.base_name + subset + ('' if self.beam == 1 else f'_beam{self.beam}')
 
 
 def corpus_bleu(hyps, refs):
@@ -105,12 +108,12 @@ def corpus_chrf(hyps, refs):
 
 
 class CorpusBLEU(_DecodedMetric):
-    "sacrebleu corpus BLEU of greedy decodes against the raw reference text."
+    "sacrebleu corpus BLEU of free-running decodes (greedy, or `beam`) against the raw reference text."
     base_name = 'bleu'
     def score(self, hyps, refs): return corpus_bleu(hyps, refs)
 
 
 class ChrF(_DecodedMetric):
-    "sacrebleu chrF of greedy decodes against the raw reference text."
+    "sacrebleu chrF of free-running decodes (greedy, or `beam`) against the raw reference text."
     base_name = 'chrf'
     def score(self, hyps, refs): return corpus_chrf(hyps, refs)

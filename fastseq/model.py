@@ -1,6 +1,6 @@
 """`Seq2SeqRNN`: GRU encoder (optionally bidirectional), GRU decoder with additive attention, tied output.
 Attention comes after the decoder GRU by default (Luong's order): on the phrasebook it trains to BLEU 99 with crisp
-alignments where the lesson's order (attention before the GRU) reached 84 and attended nowhere in particular."""
+alignments where the lesson's order (attention before the GRU) reached 57-84 by seed and attended nowhere much."""
 import random
 from dataclasses import dataclass, asdict
 

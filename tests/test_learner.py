@@ -67,3 +67,14 @@ def test_bleu_metric_equals_sacrebleu_on_the_same_decodes(trained):
     hyps = trained.translate([s for s, _ in pairs])
     assert metric.value == pytest.approx(sacrebleu.corpus_bleu(hyps, [[r for _, r in pairs]]).score)
     assert metric.name == 'bleu@40'
+
+
+def test_metrics_can_score_beam_decodes(trained):
+    import sacrebleu
+    from fastseq.metrics import ChrF, valid_subset
+    metric = ChrF(n_items=30, seed=2, beam=3)
+    metric.reset(); trained.train_iter = 1; metric.accumulate(trained)
+    pairs = valid_subset(trained.valid_pairs(), 30, seed=2)
+    hyps = trained.translate([s for s, _ in pairs], beam=3)
+    assert metric.value == pytest.approx(sacrebleu.corpus_chrf(hyps, [[r for _, r in pairs]]).score)
+    assert metric.name == 'chrf@30_beam3'
