@@ -62,7 +62,7 @@ def attention_figures(learn, texts, kind='heatmap'):
 
 
 def results_table(learn, max_n=6, beam=1, seed=0):
-    "A DataFrame of source, reference and free-running prediction for a seeded sample of validation pairs."
+    "A DataFrame of source, reference and free-running prediction for a seeded sample of validation pairs (all: None)."
     pairs = valid_subset(learn.valid_pairs(), max_n, seed)
     srcs, refs = [s for s, _ in pairs], [r for _, r in pairs]
     return pd.DataFrame(dict(source=srcs, reference=refs, prediction=learn.translate(srcs, beam=beam)))
@@ -96,13 +96,10 @@ class Seq2SeqInterpretation:
     def from_learner(cls, learn, n_items=None, beam=1, seed=0):
         "Decode (free-running) and score all validation pairs, or a seeded subset of `n_items`."
         import sacrebleu
-        pairs = valid_subset(learn.valid_pairs(), n_items, seed)
-        srcs, refs = [s for s, _ in pairs], [r for _, r in pairs]
-        hyps = learn.translate(srcs, beam=beam)
-        table = pd.DataFrame(dict(source=srcs, reference=refs, prediction=hyps,
-                                  loss=sentence_losses(learn.model, learn.dls.processor, srcs, refs),
-                                  bleu=[sacrebleu.sentence_bleu(h, [r]).score for h, r in zip(hyps, refs)]))
-        return cls(learn, table)
+        t = results_table(learn, n_items, beam, seed)
+        t['loss'] = sentence_losses(learn.model, learn.dls.processor, list(t.source), list(t.reference))
+        t['bleu'] = [sacrebleu.sentence_bleu(h, [r]).score for h, r in zip(t.prediction, t.reference)]
+        return cls(learn, t)
 
     def top_losses(self, k=10, by='loss'):
         "The k worst pairs: highest sentence loss (`by='loss'`) or lowest sentence BLEU (`by='bleu'`)."
