@@ -1,4 +1,5 @@
-"""Masked additive (Bahdanau) attention: keys projected once per batch, one query per decoder step."""
+"""Masked additive (Bahdanau) attention: keys projected once per batch; one query per decoder step, or the queries
+of several steps at once."""
 import torch
 from torch import nn
 
@@ -18,7 +19,11 @@ class AdditiveAttention(nn.Module):
         return self.key_proj(enc_out)  # (bs, sl, att_sz)
 
     def forward(self, query, keys, values, mask):
-        "Context (bs, val_sz) and weights (bs, sl) for query (bs, q_sz), keys (bs, sl, att), mask (bs, sl) True=real."
-        scores = self.v(torch.tanh(keys + self.query_proj(query)[:, None])).squeeze(2)  # (bs, sl)
-        weights = torch.softmax(scores.masked_fill(~mask, float('-inf')), dim=1)      # (bs, sl)
-        return torch.bmm(weights[:, None], values).squeeze(1), weights                 # (bs, val_sz), (bs, sl)
+        """Context (bs, [L,] val_sz) and weights (bs, [L,] sl) for query (bs, [L,] q_sz): one step's query or L steps';
+        keys (bs, sl, att), values (bs, sl, val_sz), mask (bs, sl) True for real tokens."""
+        one_step = query.dim() == 2
+        q = self.query_proj(query[:, None] if one_step else query)                     # (bs, L, att)
+        scores = self.v(torch.tanh(keys[:, None] + q[:, :, None])).squeeze(-1)        # (bs, L, sl)
+        weights = torch.softmax(scores.masked_fill(~mask[:, None], float('-inf')), dim=-1)
+        ctx = torch.bmm(weights, values)                                               # (bs, L, val_sz)
+        return (ctx[:, 0], weights[:, 0]) if one_step else (ctx, weights)

@@ -1,12 +1,15 @@
 """Training callbacks: `TeacherForcing` with a linearly decaying forcing probability, `AttentionCapture`,
-`StopOnNonFiniteLoss`, and `EpochPrinter` for logs without a terminal."""
+`StopOnNonFiniteLoss`, `TimeBudget` for schedules that end on time, and `EpochPrinter` for logs without a terminal."""
+import time
+
 import torch
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelFitException, CancelTrainException
 from fastcore.basics import noop
 
 from .errors import NonFiniteLossError
 
-__all__ = ['TeacherForcing', 'AttentionCapture', 'StopOnNonFiniteLoss', 'EpochPrinter', 'forcing_probability']
+__all__ = ['TeacherForcing', 'AttentionCapture', 'StopOnNonFiniteLoss', 'TimeBudget', 'EpochPrinter',
+           'forcing_probability']
 
 
 def forcing_probability(pct_train, start=1., end=0., pct=1., warmup=0.):
@@ -60,6 +63,34 @@ class StopOnNonFiniteLoss(Callback):
         raise NonFiniteLossError(f"the training loss became {self.learn.loss_grad.item()} at epoch {self.epoch}, "
                                  f"batch {self.iter}: lower the learning rate (for instance to a tenth), or keep "
                                  f"gradient clipping on (seq2seq_learner's clip=5.0)")
+
+
+class TimeBudget(Callback):
+    """Drives every schedule by wall-clock time: `pct_train` is the share of `minutes` spent since the fit began, so
+    one-cycle's learning rate and `TeacherForcing` complete their course on time. The time of the last validation pass
+    is held back for the final one: training stops that much before the end, the epoch's validation runs, and the fit
+    ends within the budget. Fit for more epochs than can fit in the budget."""
+    order = 90  # after the recorder, printer and checkpoint have seen each epoch
+    def __init__(self, minutes):
+        if not minutes > 0: raise ValueError(f"the time budget must be a positive number of minutes, got {minutes}")
+        self.seconds = minutes * 60
+
+    def before_fit(self): self.start, self.valid_secs = time.perf_counter(), 0.
+
+    def _pct(self): return min((time.perf_counter() - self.start + self.valid_secs) / self.seconds, 1.)
+    def before_train(self): self.learn.pct_train = self._pct()  # fastai resets it to epoch/n_epoch here
+
+    def after_batch(self):
+        if not self.training: return
+        self.learn.pct_train = self._pct()
+        if self.learn.pct_train >= 1: raise CancelTrainException()
+
+    def after_cancel_train(self): self.recorder.cancel_train = False  # the cut epoch's training loss is still logged
+    def before_validate(self): self.valid_start = time.perf_counter()
+    def after_validate(self): self.valid_secs = time.perf_counter() - self.valid_start
+
+    def after_epoch(self):
+        if self._pct() >= 1: raise CancelFitException()
 
 
 class EpochPrinter(Callback):

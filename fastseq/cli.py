@@ -1,4 +1,4 @@
-"""The `fastseq` command: train, translate, evaluate, demo."""
+"""The `fastseq` command: train, translate, evaluate, demo, bench."""
 import argparse
 import json
 import sys
@@ -19,7 +19,14 @@ def _add_train(sub):
     p.add_argument('--src', default='fr'); p.add_argument('--tgt', default='en')
     p.add_argument('--n-pairs', type=int, default=20000, help='phrasebook size')
     p.add_argument('--valid-pct', type=float, default=0.1)
-    p.add_argument('--epochs', type=int, default=8)
+    p.add_argument('--epochs', type=int, default=8, help='epochs (with --time-budget: at most this many)')
+    p.add_argument('--time-budget', type=float, metavar='MINUTES',
+                   help='plan the one-cycle schedule by the clock so that training ends within MINUTES')
+    p.add_argument('--eval-beam', type=int, default=0, metavar='K',
+                   help='after training, decode the whole validation split with beam K and print BLEU both ways')
+    p.add_argument('--no-normalize', action='store_true',
+                   help='tokenize raw text (default: unify apostrophes and typographic spaces first)')
+    p.add_argument('--questions', action='store_true', help="keep only the lesson's 'Wh… ?' question pairs")
     p.add_argument('--lr', default='3e-3', help="learning rate, or 'auto' to take lr_find's suggestion")
     p.add_argument('--bs', type=int, default=64)
     p.add_argument('--emb-sz', type=int, default=300, help='embedding size (also the decoder hidden size)')
@@ -72,11 +79,23 @@ def _add_demo(sub):
     p.add_argument('--tf-warmup', type=float, default=0.5, help='fraction of training before the decay starts')
 
 
+def _add_bench(sub):
+    p = sub.add_parser('bench', help='training, decoding and data throughput at the lesson preset (README)')
+    p.add_argument('--data', default='phrasebook', help="TSV with fr and en columns, or 'phrasebook' (default)")
+    p.add_argument('--valid', help='validation TSV to decode (default: a 10%% split of --data)')
+    p.add_argument('--n-pairs', type=int, default=20000, help='phrasebook size')
+    p.add_argument('--seconds', type=float, default=60., help='about this long in all; training gets half')
+    p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+    p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16'], help='bf16: autocast in training')
+    p.add_argument('--model', help='exported learner to decode with (default: the briefly trained benchmark model)')
+    p.add_argument('--json', action='store_true', help='print one JSON object instead of a table')
+
+
 def parser():
     "The argument parser of the `fastseq` command."
     p = argparse.ArgumentParser(prog='fastseq', description='Neural machine translation with fastai and GRUs.')
     sub = p.add_subparsers(dest='command', required=True)
-    for add in (_add_train, _add_translate, _add_evaluate, _add_demo): add(sub)
+    for add in (_add_train, _add_translate, _add_evaluate, _add_demo, _add_bench): add(sub)
     return p
 
 
@@ -137,12 +156,29 @@ def evaluate(args):
                       'n': len(refs), 'beam': args.beam, 'data': str(args.data)}))
 
 
+def bench(args):
+    "Run the benchmark; print its JSON object, or one aligned line per figure."
+    from .bench import run_bench
+    model = load_model(args.model, args.device) if args.model else None
+    result = run_bench(args.data, args.valid, args.seconds, args.device, args.precision, model, args.n_pairs)
+    if args.json: print(json.dumps(result)); return
+    for key, value in _flatten(result):
+        text = (f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3f}") if isinstance(value, float) else str(value)
+        print(f"{key:<28} {text:>16}")
+
+
+def _flatten(d, prefix=''):
+    for k, v in d.items():
+        if isinstance(v, dict): yield from _flatten(v, f"{prefix}{k}.")
+        else: yield f"{prefix}{k}", v
+
+
 def main(argv=None):
     "Entry point of the `fastseq` console script."
     args = parser().parse_args(argv)
     from . import recipes
     commands = {'train': recipes.train_from_args, 'translate': translate, 'evaluate': evaluate,
-                'demo': recipes.demo_from_args}
+                'demo': recipes.demo_from_args, 'bench': bench}
     try: commands[args.command](args)
     except (CorpusError, ModelFileError, FileNotFoundError, ValueError, NonFiniteLossError) as e:
         print(f"fastseq {args.command}: error: {e}", file=sys.stderr)

@@ -1,10 +1,13 @@
 """Tokenize, numericalize, sortish batching with end padding → fastai `DataLoaders` of (src, tgt, tgt)."""
+import json
+
 import numpy as np
 import pandas as pd
 import torch
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.torch_core import default_device
+from fastcore.xtras import Path
 
 from .datasets import question_filter, read_files, read_tsv, clean_pairs
 from .io import show_table
@@ -169,6 +172,11 @@ class Seq2SeqDataLoaders(DataLoaders):
         stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), dropped_long=len(tr_src) - len(keep),
                      src_len_limit=src_lim, tgt_len_limit=tgt_lim, src_vocab=len(proc.src_vocab),
                      tgt_vocab=len(proc.tgt_vocab), **{k: v for k, v in df.attrs.items() if k != 'source'})
+        return cls._from_datasets(train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose)
+
+    @classmethod
+    def _from_datasets(cls, train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose):
+        src, tgt = proc.src_tok.lang, proc.tgt_tok.lang
         if verbose: print(_describe(stats, src, tgt))
         if len(train_ds) == 0: raise ValueError(f"no training pair is left after dropping pairs over {max_len} tokens")
         kw = dict(pad_idx=Vocab.pad_idx, processor=proc)
@@ -178,10 +186,27 @@ class Seq2SeqDataLoaders(DataLoaders):
                    src=src, tgt=tgt, stats=stats)
 
     @classmethod
-    def from_tsv(cls, path, src='fr', tgt='en', valid=None, sep=None, names=None, skip_bad_lines=False, **kwargs):
+    def from_cache(cls, folder, bs=64, max_len=None, device=None, path='.', verbose=True):
+        """From a `fastseq.stream.build_cache` folder: training pairs memory-mapped (nothing per pair in RAM but
+        indices and lengths), validation pairs tokenized from their stored texts; the cache's vocabularies."""
+        from .stream import CachedPairs, read_manifest
+        folder, meta = Path(folder), read_manifest(folder)
+        o = meta['options']
+        proc = TextProcessor(Seq2SeqTokenizer(o['src'], o['normalize']), Seq2SeqTokenizer(o['tgt'], o['normalize']),
+                             Vocab.load(folder / 'src_vocab.json'), Vocab.load(folder / 'tgt_vocab.json'))
+        train_ds, valid = CachedPairs(folder, max_len), json.loads((folder / 'valid.json').read_text())
+        valid_ds = PairDataset(proc.src_ids([s for s, _ in valid]), proc.tgt_ids([t for _, t in valid]),
+                               [tuple(p) for p in valid])
+        stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), dropped_long=train_ds.dropped,
+                     src_len_limit=max_len, tgt_len_limit=max_len, src_vocab=len(proc.src_vocab),
+                     tgt_vocab=len(proc.tgt_vocab))
+        return cls._from_datasets(train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose)
+
+    @classmethod
+    def from_tsv(cls, fname, src='fr', tgt='en', valid=None, sep=None, names=None, skip_bad_lines=False, **kwargs):
         "From a TSV/CSV file with named columns (or Tatoeba's headerless en/fr form); `valid` an optional file."
         read = dict(sep=sep, names=names, skip_bad_lines=skip_bad_lines)
-        df, valid_df = read_tsv(path, src, tgt, **read), None if valid is None else read_tsv(valid, src, tgt, **read)
+        df, valid_df = read_tsv(fname, src, tgt, **read), None if valid is None else read_tsv(valid, src, tgt, **read)
         return cls.from_df(df, src, tgt, valid_df=valid_df, **kwargs)
 
     @classmethod

@@ -2,7 +2,7 @@
 import csv
 import re
 import warnings
-from itertools import zip_longest
+from itertools import chain, zip_longest
 
 import pandas as pd
 from fastcore.xtras import Path
@@ -51,10 +51,10 @@ def _header_and_rows(path, src, tgt, sep, names, skip_bad=False):
     rows = _split_rows(path, sep, skip_bad)
     first = next(rows, None)
     if first is None: raise CorpusError("the file is empty", path)
-    if names is not None: return list(names), [first, *rows]
+    if names is not None: return list(names), chain([first], rows)
     if src in first[1] and tgt in first[1]: return first[1], rows
     if {src, tgt} <= set(TATOEBA_COLUMNS) and len(first[1]) in (2, 3):
-        return list(TATOEBA_COLUMNS[:len(first[1])]), [first, *rows]
+        return list(TATOEBA_COLUMNS[:len(first[1])]), chain([first], rows)
     raise CorpusError(f"line 1 is not a header naming the columns {src!r} and {tgt!r} (got {first[1][:4]}); "
                       f"pass names=[...] for a headerless file", path, 1)
 

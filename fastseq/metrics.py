@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from fastai.learner import Metric
 
 __all__ = ['align_lengths', 'Seq2SeqLoss', 'TokenAccuracy', 'Perplexity', 'CorpusBLEU', 'ChrF', 'corpus_bleu',
-           'corpus_chrf', 'valid_subset']
+           'corpus_chrf', 'tokenized_bleu', 'valid_subset']
 
 
 def align_lengths(pred, targ, pad_idx):
@@ -105,6 +105,16 @@ def corpus_chrf(hyps, refs):
     "sacrebleu's default corpus chrF of detokenized hypotheses vs raw references."
     import sacrebleu
     return sacrebleu.corpus_chrf(list(hyps), [list(refs)]).score
+
+
+def tokenized_bleu(hyps, refs, lang='en'):
+    """BLEU in the form NMT toolkits' papers and ../shared/bench's peers use: both sides normalised, split by spaCy's
+    `lang` tokenizer and lowercased, then sacrebleu with tokenize='none' (higher than `corpus_bleu` on one output)."""
+    import sacrebleu
+    from .tokenize import normalize_text, _Spacy
+    tok = _Spacy(lang)
+    split = lambda texts: [' '.join(t.lower() for t in toks) for toks in tok([normalize_text(x) for x in texts])]
+    return sacrebleu.corpus_bleu(split(hyps), [split(refs)], tokenize='none', force=True).score
 
 
 class CorpusBLEU(_DecodedMetric):

@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import AdditiveAttention
 
-__all__ = ['Seq2SeqConfig', 'Encoder', 'Decoder', 'Seq2SeqRNN']
+__all__ = ['Seq2SeqConfig', 'Encoder', 'Decoder', 'Seq2SeqRNN', 'forcing_segments']
 
 
 @dataclass
@@ -91,17 +91,31 @@ class Decoder(nn.Module):
 
     def step(self, inp, h, enc_out, keys, mask):
         "inp (bs,), h (n_layers, bs, n_hid) → step output (bs, n_hid), new h, attention (bs, sl) or None."
+        if self.after:
+            out, h, weights = self.run(inp[:, None], h, enc_out, keys, mask)
+            return out[:, 0], h, (None if weights is None else weights[:, 0])
         x = self.emb(inp)                                                  # (bs, emb)
         weights = None
-        if self.attn is not None and not self.after:
+        if self.attn is not None:
             ctx, weights = self.attn(h[-1], keys, enc_out, mask)           # (bs, enc_out_sz), (bs, sl)
             x = self.mix(torch.cat([x, ctx], 1))                           # (bs, emb)
         out, h = self.rnn(x[:, None], h)                                   # (bs, 1, n_hid)
-        out = out[:, 0]
-        if self.after:
-            ctx, weights = self.attn(out, keys, enc_out, mask)
-            out = torch.tanh(self.mix(torch.cat([out, ctx], 1)))           # (bs, n_hid)
-        return out, h, weights
+        return out[:, 0], h, weights
+
+    def run(self, inp, h, enc_out, keys, mask):
+        """inp (bs, L): L steps whose inputs are all known (teacher-forced) → outputs (bs, L, n_hid), new h, attention
+        (bs, L, sl) or None. In Luong's order one GRU call and one attention call cover all L steps; the lesson's
+        order attends with each step's previous state, so it steps."""
+        if not self.after and self.attn is not None:
+            outs, ws = [], []
+            for j in range(inp.shape[1]):
+                out, h, w = self.step(inp[:, j], h, enc_out, keys, mask)
+                outs.append(out); ws.append(w)
+            return torch.stack(outs, 1), h, torch.stack(ws, 1)
+        out, h = self.rnn(self.emb(inp), h)                                # (bs, L, n_hid)
+        if self.attn is None: return out, h, None
+        ctx, weights = self.attn(out, keys, enc_out, mask)                 # (bs, L, enc_out_sz), (bs, L, sl)
+        return torch.tanh(self.mix(torch.cat([out, ctx], -1))), h, weights
 
     def project(self, out): return self.out(self.out_drop(out))            # (..., n_hid) → (..., vocab)
 
@@ -138,22 +152,23 @@ class Seq2SeqRNN(nn.Module):
         return [p >= 1 or (p > 0 and random.random() < p) for _ in range(n_steps)]
 
     def forward(self, src, tgt):
-        "src (bs, sl), tgt (bs, tl) → logits (bs, tl, vocab); teacher forcing with probability `pr_force`."
+        """src (bs, sl), tgt (bs, tl) → logits (bs, tl, vocab); teacher forcing with probability `pr_force` per step.
+        Steps run in segments: a segment ends at a step whose next input is the model's own guess, so forced steps
+        share one GRU, attention and projection call, and only segment ends need an argmax (no host sync)."""
         enc_out, h, mask, keys = self.encode(src)
         bs, tl = tgt.shape
-        inp = tgt.new_full((bs,), self.config.bos_idx)
-        dec = self.decoder
-        outs, logits, attns = [], [], []
-        for i, forced in enumerate(self._forcing_plan(tl)):
-            out, h, weights = dec.step(inp, h, enc_out, keys, mask)          # (bs, n_hid)
-            outs.append(out)
+        inp, dec = tgt.new_full((bs, 1), self.config.bos_idx), self.decoder
+        logits, attns = [], []
+        for start, end in forcing_segments(self._forcing_plan(tl)):
+            out, h, weights = dec.run(torch.cat([inp, tgt[:, start:end - 1]], 1), h, enc_out, keys, mask)
+            logits.append(dec.project(out))                                    # (bs, L, vocab)
             if self.keep_attention and weights is not None: attns.append(weights)
-            if forced: inp = tgt[:, i]
-            elif self.training:
-                with torch.no_grad(): inp = dec.out(out).argmax(-1)           # own guess, no grad through it
-            else:
-                logits.append(dec.project(out))
-                inp = logits[-1].argmax(-1)
-        self.attention = torch.stack(attns, 1) if attns else None            # (bs, tl, sl)
-        if len(logits) == tl: return torch.stack(logits, 1)                  # free-running eval: reuse
-        return dec.project(torch.stack(outs, 1))                             # (bs, tl, vocab) in one GEMM
+            if end < tl: inp = logits[-1][:, -1:].argmax(-1)                   # own guess; argmax passes no gradient
+        self.attention = torch.cat(attns, 1) if attns else None               # (bs, tl, sl)
+        return logits[0] if len(logits) == 1 else torch.cat(logits, 1)
+
+
+def forcing_segments(plan):
+    "(start, end) step ranges: a range ends after each step whose next input is not forced, or at the last step."
+    ends = [i + 1 for i, forced in enumerate(plan) if not forced and i + 1 < len(plan)] + [len(plan)]
+    return list(zip([0] + ends[:-1], ends))

@@ -7,16 +7,16 @@ from fastai.callback.progress import ProgressCallback
 from fastai.torch_core import set_seed
 from fastcore.xtras import Path
 
-from .callbacks import EpochPrinter, TeacherForcing
+from .callbacks import EpochPrinter, TeacherForcing, TimeBudget
 from .checkpoint import CheckpointEveryEpoch, resume
 from .data import Seq2SeqDataLoaders
 from .datasets import phrasebook
 from .interpret import save_figure
 from .learner import seq2seq_learner
-from .metrics import corpus_bleu
+from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
 
 __all__ = ['plain_progress', 'lr_find_plot', 'checkpoint_path', 'fit_with_frozen_embeddings', 'train_from_args',
-           'run_demo', 'demo_from_args', 'DEMO_ARCH', 'DEMO_SENTENCES']
+           'evaluation_line', 'run_demo', 'demo_from_args', 'DEMO_ARCH', 'DEMO_SENTENCES']
 
 # Small enough to reach good BLEU on the phrasebook in about three minutes on two CPU cores; light dropout,
 # since 20k generated pairs underfit rather than overfit at this budget.
@@ -48,8 +48,12 @@ def lr_find_plot(learn, path=None):
     return lr
 
 
-def fit_with_frozen_embeddings(learn, epochs, lr, freeze_epochs=0, cbs=None):
-    "One-cycle with the embedding group frozen for the first `freeze_epochs`, then everything trainable."
+def fit_with_frozen_embeddings(learn, epochs, lr, freeze_epochs=0, cbs=None, minutes=None):
+    """One-cycle with the embedding group frozen for the first `freeze_epochs`, then everything trainable; with
+    `minutes`, the schedule follows the clock and ends on time (`TimeBudget`), `epochs` being then only a ceiling."""
+    if minutes is not None:
+        if freeze_epochs: raise ValueError("--time-budget cannot be combined with --freeze-epochs")
+        return learn.fit_one_cycle(epochs, lr, cbs=list(cbs or []) + [TimeBudget(minutes)])
     if not 0 <= freeze_epochs < epochs:
         raise ValueError(f"--freeze-epochs must be at least 0 and less than --epochs ({epochs}), got {freeze_epochs}")
     if freeze_epochs:
@@ -59,8 +63,10 @@ def fit_with_frozen_embeddings(learn, epochs, lr, freeze_epochs=0, cbs=None):
     learn.fit_one_cycle(epochs - freeze_epochs, lr, cbs=cbs)
 
 
-def _dls_from_args(a):
-    kw = dict(bs=a.bs, valid_pct=a.valid_pct, seed=a.seed, max_len=a.max_len, min_freq=a.min_freq)
+def _dls_from_args(a, path):
+    "The DataLoaders the arguments describe; `path` (the output folder) is where corpus vectors get cached."
+    kw = dict(bs=a.bs, valid_pct=a.valid_pct, seed=a.seed, max_len=a.max_len, min_freq=a.min_freq,
+              normalize=not a.no_normalize, questions=a.questions, path=path)
     if a.data == 'phrasebook':
         return Seq2SeqDataLoaders.from_df(phrasebook(a.n_pairs, a.seed), a.src, a.tgt, **kw)
     return Seq2SeqDataLoaders.from_tsv(a.data, a.src, a.tgt, valid=a.valid, skip_bad_lines=a.skip_bad_lines, **kw)
@@ -76,8 +82,8 @@ def _save_attention_plots(learn, plot_dir, n=3):
 def train_from_args(a):
     "`fastseq train`: build data and learner from the arguments, train with one-cycle, export."
     set_seed(a.seed)
-    dls = _dls_from_args(a)
     out = Path(a.out).absolute()
+    dls = _dls_from_args(a, out.parent)
     sizes = {f'emb_sz_{side}': a.emb_sz for side, vecs in (('src', a.vecs_src), ('tgt', a.vecs_tgt)) if not vecs}
     learn = plain_progress(seq2seq_learner(
         dls, att_sz=a.emb_sz, n_hid_enc=a.n_hid, n_layers_enc=a.n_layers, n_layers_dec=a.n_layers, bidir=a.bidir,
@@ -85,19 +91,33 @@ def train_from_args(a):
     plot_dir = Path(a.plot_dir) if a.plot_dir else None
     forcing, ckpt = TeacherForcing(a.tf_start, a.tf_end, warmup=a.tf_warmup), checkpoint_path(out)
     if a.resume:
-        if a.freeze_epochs: raise ValueError("--resume cannot continue a run with --freeze-epochs")
+        if a.freeze_epochs or a.time_budget:
+            raise ValueError("--resume cannot continue a run with --freeze-epochs or --time-budget")
         state = resume(learn, ckpt, a.epochs, cbs=forcing)
         print(f"resumed from {ckpt} after epoch {state['epoch']}")
     else:
         lr = _choose_lr(learn, a.lr, plot_dir)
+        t0 = time.time()
         fit_with_frozen_embeddings(learn, a.epochs, lr, a.freeze_epochs,
-                                   cbs=[forcing, CheckpointEveryEpoch(ckpt, {'lr': lr})])
+                                   cbs=[forcing, CheckpointEveryEpoch(ckpt, {'lr': lr})], minutes=a.time_budget)
+        print(f"trained for {(time.time() - t0) / 60:.1f} min")
     if plot_dir:
         _save_attention_plots(learn, plot_dir)
         learn.recorder.plot_loss(show_epochs=True)  # fastai draws on the current figure and returns nothing
         save_figure(_gcf(), plot_dir / 'losses.png')
     print(f"exported to {learn.export(out.name)}")
+    if a.eval_beam: print(evaluation_line(learn, a.eval_beam, a.tgt))
     return learn
+
+
+def evaluation_line(learn, beam, lang='en'):
+    "BLEU (sacrebleu's default, and lowercased-tokenized) and chrF of beam decodes of the whole validation split."
+    pairs = learn.valid_pairs()
+    t0 = time.time()
+    hyps, refs = learn.translate([s for s, _ in pairs], beam=beam), [r for _, r in pairs]
+    return (f"valid ({len(pairs)} pairs, beam {beam}, {time.time() - t0:.0f} s): BLEU {corpus_bleu(hyps, refs):.1f} "
+            f"(sacrebleu default, detokenized), {tokenized_bleu(hyps, refs, lang):.1f} (lowercased, tokenized); "
+            f"chrF {corpus_chrf(hyps, refs):.1f}")
 
 
 def checkpoint_path(out):

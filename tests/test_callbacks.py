@@ -71,3 +71,30 @@ def test_attention_capture_keeps_validation_attention_only(small_dls, tiny_arch,
     pad = (src == small_dls.processor.src_vocab.pad_idx)[:, None].expand_as(attn)
     assert pad.any() and (attn[pad] == 0).all()                                # padding gets exactly zero weight
     assert not learn.model.keep_attention and learn.model.attention is None
+
+
+class FakeClock:
+    "perf_counter that advances one second per reading: TimeBudget's decisions become deterministic."
+    def __init__(self): self.now = 0.
+    def __call__(self): self.now += 1.; return self.now
+
+
+def test_time_budget_runs_the_whole_schedule_and_ends_on_time(small_dls, tiny_arch, tmp_path, monkeypatch):
+    "With a 2-minute budget on a clock that ticks per reading, training stops well before 50 epochs, the one-cycle "
+    "learning rate has come down to its end, each epoch logs a training loss, and the budget holds."
+    import fastseq.callbacks as C
+    clock = FakeClock()
+    monkeypatch.setattr(C.time, 'perf_counter', clock)
+    learn = seq2seq_learner(small_dls, path=tmp_path, metrics=[], **tiny_arch)
+    budget = C.TimeBudget(2.)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(50, 1e-2, cbs=budget)
+    assert 1 < len(learn.recorder.values) < 50
+    assert all(len(v) == 2 for v in learn.recorder.values)           # train and valid loss, also for the cut epoch
+    lrs = learn.recorder.lrs
+    assert max(lrs) == pytest.approx(1e-2, rel=0.05) and lrs[-1] < 1e-2 / 100
+    assert clock.now - budget.start <= 120 + 3   # the fake clock also ticks at the last batch's 3 readings after
+
+
+def test_time_budget_must_be_positive():
+    from fastseq.callbacks import TimeBudget
+    with pytest.raises(ValueError, match='positive number of minutes, got 0'): TimeBudget(0)

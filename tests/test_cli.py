@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -96,5 +97,20 @@ def test_train_with_corpus_vectors_and_frozen_embeddings_first(tmp_path, capsys)
                 '--vecs-tgt', 'train', '--n-hid', '16', '--bs', '32', '--out', str(out))
     assert r.returncode == 0, r.stderr
     assert 'src vectors:' in r.stdout and 'tgt vectors:' in r.stdout and out.exists()
+    assert len(list(tmp_path.glob('fastseq_vectors_train_*.npy'))) == 2          # cached beside the output
     assert main(['train', '--n-pairs', '200', '--epochs', '2', '--freeze-epochs', '2', '--out', str(out)]) == 2
     assert '--freeze-epochs must be at least 0 and less than --epochs (2), got 2' in capsys.readouterr().err
+
+
+def test_train_within_a_time_budget_then_beam_evaluation(tmp_path, capsys):
+    "--time-budget ends training on time (a 5 s budget cannot run 50 epochs); --eval-beam prints BLEU both ways."
+    out = tmp_path / 't.pkl'
+    r = run_cli('train', '--n-pairs', '400', '--epochs', '50', '--time-budget', '0.08', '--eval-beam', '2',
+                '--emb-sz', '32', '--n-hid', '16', '--bs', '32', '--no-normalize', '--out', str(out))
+    assert r.returncode == 0, r.stderr
+    epoch_lines = [l for l in r.stdout.splitlines() if l.split() and l.split()[0].isdigit()]
+    assert 1 <= len(epoch_lines) < 50 and out.exists()
+    assert re.search(r'valid \(40 pairs, beam 2, .*BLEU [\d.]+ \(sacrebleu default, detokenized\), [\d.]+ '
+                     r'\(lowercased, tokenized\); chrF [\d.]+', r.stdout)
+    assert main(['train', '--n-pairs', '200', '--time-budget', '1', '--resume', '--out', str(out)]) == 2
+    assert '--resume cannot continue a run with --freeze-epochs or --time-budget' in capsys.readouterr().err

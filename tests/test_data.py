@@ -2,6 +2,7 @@ import re
 
 import pytest
 import torch
+from fastcore.xtras import Path
 
 from fastseq.data import Seq2SeqDataLoaders, pad_batch
 from fastseq.vocab import Vocab
@@ -58,9 +59,10 @@ def test_separate_validation_frame(small_df):
 def test_from_tsv_and_from_files(tmp_path, small_df):
     small_df.to_csv(tmp_path / 'c.tsv', sep='\t', index=False)
     for lang in ('fr', 'en'): (tmp_path / f'c.{lang}').write_text('\n'.join(small_df[lang]) + '\n')
-    a = Seq2SeqDataLoaders.from_tsv(tmp_path / 'c.tsv', seed=0, device='cpu', verbose=False)
+    a = Seq2SeqDataLoaders.from_tsv(tmp_path / 'c.tsv', seed=0, device='cpu', verbose=False, path=tmp_path / 'runs')
     b = Seq2SeqDataLoaders.from_files(tmp_path / 'c.fr', tmp_path / 'c.en', seed=0, device='cpu', verbose=False)
     assert a.vocab == b.vocab and a.valid_pairs() == b.valid_pairs()
+    assert a.path == tmp_path / 'runs' and b.path == Path('.')
 
 
 def test_bad_valid_pct(small_df):

@@ -117,6 +117,16 @@ def test_vectors_trained_on_the_corpus(small_dls, tmp_path):
     assert learn.model.encoder.emb.weight.shape[1] == 8 and learn.model.decoder.out.weight.shape[1] == 8
 
 
+def test_corpus_vectors_are_cached_per_split_and_size(small_dls, monkeypatch):
+    "Training vectors takes minutes on a real corpus: the second request for the same split and size reads the cache."
+    import fastseq.embeddings as E
+    first, _ = side_matrix(small_dls, 'src', 'train', dim=6, verbose=False)
+    monkeypatch.setattr(E, 'train_vectors', lambda *a, **k: pytest.fail('vectors were trained again'))
+    again, _ = side_matrix(small_dls, 'src', 'train', dim=6, verbose=False)
+    assert torch.equal(first, again)
+    with pytest.raises(pytest.fail.Exception, match='trained again'): side_matrix(small_dls, 'src', 'train', dim=7)
+
+
 def test_cache_makes_the_second_build_skip_the_file(bin_path, tmp_path, monkeypatch):
     itos = SPECIALS + ['chat', 'chien']
     first, _ = cached_embedding_matrix(bin_path, itos, tmp_path)

@@ -47,3 +47,11 @@ def test_valid_subset_is_seeded_and_ordered():
     a, b = valid_subset(pairs, 10, seed=1), valid_subset(pairs, 10, seed=1)
     assert a == b and len(a) == 10 and [int(s) for s, _ in a] == sorted(int(s) for s, _ in a)
     assert valid_subset(pairs, None) == pairs and valid_subset(pairs, 500) == pairs
+
+
+def test_tokenized_bleu_ignores_case_and_tokenization_and_default_bleu_does_not():
+    from fastseq.metrics import corpus_bleu, tokenized_bleu
+    hyps, refs = ["I don't know what you mean."], ["i don’t know what you mean ."]
+    assert tokenized_bleu(hyps, refs) == pytest.approx(100.)
+    assert corpus_bleu(hyps, refs) < 70     # case and the split-off period cost the default form ~40 points
+    assert tokenized_bleu(["I know what you mean."], refs) < 100

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from fastseq.model import Seq2SeqConfig, Seq2SeqRNN
+from fastseq.model import Seq2SeqConfig, Seq2SeqRNN, forcing_segments
 
 
 def tiny(**kw):
@@ -68,3 +68,39 @@ def test_attention_is_kept_on_request(after):
     assert m.attention.shape == (4, 5, 7)
     assert torch.allclose(m.attention.sum(-1), torch.ones(4, 5))
     assert (m.attention[3, :, 1:] == 0).all()
+
+
+@pytest.mark.parametrize('plan,segments', [([True] * 4, [(0, 4)]), ([False] * 3, [(0, 1), (1, 2), (2, 3)]),
+                                           ([True, False, True, True], [(0, 2), (2, 4)]),
+                                           ([True, True, False], [(0, 3)])])
+def test_forcing_segments_end_after_each_unforced_step(plan, segments):
+    assert forcing_segments(plan) == segments
+
+
+@pytest.mark.parametrize('after', [True, False])
+def test_a_forced_segment_in_one_call_equals_stepping(after):
+    "Decoder.run over L known inputs gives the outputs, state and attention of L single steps."
+    m, (src, tgt) = tiny(attend_after_rnn=after), batch()
+    m.eval()
+    enc_out, h0, mask, keys = m.encode(src)
+    out, h, w = m.decoder.run(tgt, h0, enc_out, keys, mask)
+    h_step, outs, ws = h0, [], []
+    for j in range(tgt.shape[1]):
+        o, h_step, wj = m.decoder.step(tgt[:, j], h_step, enc_out, keys, mask)
+        outs.append(o); ws.append(wj)
+    torch.testing.assert_close(out, torch.stack(outs, 1))
+    torch.testing.assert_close(h, h_step)
+    torch.testing.assert_close(w, torch.stack(ws, 1))
+
+
+def test_partial_forcing_feeds_the_models_own_guess_after_unforced_steps(monkeypatch):
+    "With a plan of [forced, free, forced], step 3's input is the argmax of step 2's logits, not the reference."
+    m, (src, tgt) = tiny(out_drop=0., dec_drop=0., emb_drop=0., enc_drop=0.), batch()
+    m.train(); m.pr_force = 0.5
+    monkeypatch.setattr(m, '_forcing_plan', lambda n: [True, False, True, True, True])
+    logits = m(src, tgt)
+    enc_out, h, mask, keys = m.encode(src)
+    out, h, _ = m.decoder.run(torch.cat([torch.full((4, 1), 2), tgt[:, :1]], 1), h, enc_out, keys, mask)
+    guess = m.decoder.project(out[:, -1]).argmax(-1)
+    out2, _, _ = m.decoder.run(torch.cat([guess[:, None], tgt[:, 2:4]], 1), h, enc_out, keys, mask)
+    torch.testing.assert_close(logits, m.decoder.project(torch.cat([out, out2], 1)))

@@ -1,0 +1,177 @@
+"""`fastseq bench`: training, decoding and data throughput at the lesson's model sizes, beside the machine's measured
+matmul peak, so a speed claim comes with the command and the machine that produced it."""
+import resource
+import time
+
+import torch
+from fastai.callback.core import Callback, CancelFitException
+from fastai.callback.progress import ProgressCallback
+
+from .callbacks import TeacherForcing
+from .data import Seq2SeqDataLoaders, pad_batch
+from .datasets import phrasebook, read_tsv
+from .inference import decode_batch
+from .learner import seq2seq_learner
+
+__all__ = ['LESSON_PRESET', 'matmul_peak', 'train_flops_per_token', 'ThroughputMeter', 'Autocast', 'bench_data',
+           'bench_train', 'bench_decode', 'run_bench']
+
+# The lesson's sizes: embeddings 300, encoder GRU 2 × 256 unidirectional, decoder GRU 2 × 300, additive attention,
+# tied output; the dropouts are Seq2SeqConfig's defaults, which are the lesson's.
+LESSON_PRESET = dict(emb_sz_src=300, emb_sz_tgt=300, n_hid_enc=256, n_layers_enc=2, bidir=False, n_hid_dec=300,
+                     n_layers_dec=2, att_sz=300)
+LESSON_BS, LESSON_FORCING, LESSON_LR = 125, 0.5, 2e-3
+
+
+def _sync(device):
+    if torch.device(device).type == 'cuda': torch.cuda.synchronize()
+
+
+def matmul_peak(device='cpu', dtype=torch.float32, n=2048, seconds=1.0):
+    """GFLOP/s of an n³ matrix product on `device` in `dtype`, repeated for about `seconds`: the ceiling the model's
+    throughput is compared with (bf16 without hardware support is emulated and slow, so it is timed as briefly)."""
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    t0 = time.perf_counter()
+    a @ b; _sync(device)
+    reps = max(1, min(20, int(seconds / (time.perf_counter() - t0))))
+    t0 = time.perf_counter()
+    for _ in range(reps): a @ b
+    _sync(device)
+    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+def _gru_macs(n_in, n_hid, n_layers, n_dirs):
+    "Multiply-adds per time step of a stacked GRU (three gates, input and hidden products)."
+    per_layer = [3 * n_dirs * ((n_in if i == 0 else n_hid * n_dirs) * n_hid + n_hid * n_hid) for i in range(n_layers)]
+    return sum(per_layer)
+
+
+def train_flops_per_token(c, src_per_tgt=1.0, mean_src_len=10.0):
+    """Training FLOPs per target token, from the shapes (forward multiply-adds × 2 FLOPs × 3 for forward+backward):
+    decoder GRU, attention, mix and vocabulary projection per target token; encoder GRU and keys per source token."""
+    enc_out = c.n_hid_enc * (2 if c.bidir else 1)
+    dec = _gru_macs(c.emb_sz_tgt, c.n_hid_dec, c.n_layers_dec, 1) + c.n_hid_dec * c.tgt_vocab
+    if c.attention:
+        dec += c.n_hid_dec * c.att_sz + mean_src_len * (c.att_sz + enc_out) + (c.n_hid_dec + enc_out) * c.n_hid_dec
+    enc = _gru_macs(c.emb_sz_src, c.n_hid_enc, c.n_layers_enc, 2 if c.bidir else 1) + enc_out * c.att_sz
+    return 6 * (dec + src_per_tgt * enc)
+
+
+class ThroughputMeter(Callback):
+    """Counts real (non-pad) tokens of training batches after `warmup` batches and stops the fit `seconds` of training
+    later; validation passes between epochs are not timed. One device sync at the start and one at the end."""
+    order = 100
+    def __init__(self, seconds, warmup=10, pad_idx=1):
+        self.seconds, self.warmup, self.pad_idx = seconds, warmup, pad_idx
+
+    def before_fit(self): self.n, self.src, self.tgt, self.t0, self.paused, self.elapsed = 0, 0, 0, None, 0., 0.
+    def _elapsed(self): return time.perf_counter() - self.t0 - self.paused
+
+    def after_batch(self):
+        if not self.training: return
+        self.n += 1
+        if self.n == self.warmup:
+            _sync(self.dls.device); self.t0 = time.perf_counter()
+        elif self.n > self.warmup:
+            self.src = self.src + (self.xb[0] != self.pad_idx).sum()   # device tensors: no host sync per batch
+            self.tgt = self.tgt + (self.yb[0] != self.pad_idx).sum()
+            if self._elapsed() >= self.seconds: raise CancelFitException()
+
+    def before_validate(self): self.valid_start = time.perf_counter()
+    def after_validate(self):
+        if self.t0 is not None: self.paused += time.perf_counter() - self.valid_start
+
+    def after_fit(self):
+        _sync(self.dls.device)
+        if self.t0 is not None: self.elapsed = self._elapsed()
+        self.src, self.tgt = int(self.src), int(self.tgt)
+
+
+class Autocast(Callback):
+    """bf16 autocast around the forward pass and loss on any device (fastai's `MixedPrecision` is CUDA-only);
+    bf16 keeps fp32's range, so no gradient scaling is needed."""
+    order = 10
+    def __init__(self, dtype=torch.bfloat16): self.dtype = dtype
+    def before_batch(self):
+        self.ctx = torch.autocast(self.dls.device.type, dtype=self.dtype)
+        self.ctx.__enter__()
+    def after_loss(self): self.ctx.__exit__(None, None, None)
+    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
+
+
+def bench_data(data='phrasebook', valid=None, n_pairs=20000, device=None):
+    "DataLoaders at the benchmark's settings, and pairs/s through tokenization + numericalization (reading excluded)."
+    df = phrasebook(n_pairs, 0) if data == 'phrasebook' else read_tsv(data, 'fr', 'en')
+    valid_df = None if valid is None else read_tsv(valid, 'fr', 'en')
+    t0 = time.perf_counter()
+    dls = Seq2SeqDataLoaders.from_df(df, bs=LESSON_BS, valid_pct=0.1, valid_df=valid_df, seed=0, max_len=30,
+                                     min_freq=2, device=device, verbose=False)
+    n = len(df) + (0 if valid_df is None else len(valid_df))
+    return dls, {'pairs': n, 'pairs_per_s': n / (time.perf_counter() - t0)}
+
+
+def bench_train(dls, seconds=30., precision='fp32', warmup=10):
+    "Train the lesson preset for `seconds` after `warmup` batches; throughput, memory and FLOP figures."
+    learn = seq2seq_learner(dls, metrics=[], **LESSON_PRESET)
+    learn.remove_cb(ProgressCallback)
+    meter = ThroughputMeter(seconds, warmup, dls.processor.tgt_vocab.pad_idx)
+    cbs = [TeacherForcing(LESSON_FORCING, LESSON_FORCING), meter] + ([Autocast()] if precision == 'bf16' else [])
+    if dls.device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+    with learn.no_logging(): learn.fit(1000, LESSON_LR, cbs=cbs)
+    if meter.elapsed == 0: raise ValueError("the training data ran out before the benchmark's warm-up batches ended")
+    ds = dls.train_ds
+    c = learn.model.config
+    flops = train_flops_per_token(c, ds.src_lens.sum() / ds.tgt_lens.sum(), float(ds.src_lens.mean()))
+    tok_s = meter.tgt / meter.elapsed
+    out = {'tgt_tok_per_s': tok_s, 'src_tok_per_s': meter.src / meter.elapsed, 'batches': meter.n,
+           'seconds': meter.elapsed, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           'params': sum(p.numel() for p in learn.model.parameters()), 'flops_per_tgt_tok': flops,
+           'gflops': tok_s * flops / 1e9, 'precision': precision}
+    if dls.device.type == 'cuda': out['peak_gpu_mem_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
+    return learn, out
+
+
+def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON_BS):
+    "Sentences/s and output tokens/s (up to and including eos) of greedy and beam decoding, batches sorted by length."
+    ids = sorted((s for s in processor.src_ids(texts) if s), key=len, reverse=True)
+    device, eos = next(model.parameters()).device, processor.tgt_vocab.eos_idx
+    model.eval()
+    out = {}
+    for beam in beams:
+        n_tok, t0 = 0, time.perf_counter()
+        for i in range(0, len(ids), bs):
+            hyps, _ = decode_batch(model, pad_batch(ids[i:i + bs], processor.src_vocab.pad_idx).to(device), beam)
+            n_tok += sum(_len_to_eos(h[0][0], eos) for h in hyps)
+        secs = time.perf_counter() - t0
+        name = 'greedy' if beam == 1 else f'beam{beam}'
+        out.update({f'{name}_sent_per_s': len(ids) / secs, f'{name}_tok_per_s': n_tok / secs})
+    out['sentences'] = len(ids)
+    return out
+
+
+def _len_to_eos(toks, eos):
+    return toks.index(eos) + 1 if eos in toks else len(toks)
+
+
+def run_bench(data='phrasebook', valid=None, seconds=60., device='cpu', precision='fp32', model=None, n_pairs=20000,
+              n_decode=2000):
+    """The whole benchmark as one dict: data, then training for about half of `seconds`, then decoding of up to
+    `n_decode` validation sentences (with `model`, an exported learner, when given: its outputs have real lengths)."""
+    device = torch.device(device)
+    dls, data_out = bench_data(data, valid, n_pairs, device)
+    n = 2048 if device.type == 'cpu' else 8192
+    peak_fp32, peak_bf16 = matmul_peak(device, torch.float32, n), matmul_peak(device, torch.bfloat16, n // 2)
+    learn, train = bench_train(dls, max(seconds / 2, 5.), precision)
+    train['mfu'] = train['gflops'] / (peak_bf16 if precision == 'bf16' else peak_fp32)
+    decoder = learn if model is None else model
+    decoder.model.to(device)
+    texts = [s for s, _ in dls.valid_pairs()[:n_decode]]
+    return {'device': _device_name(device), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
+            'data': data_out, 'train': train, 'decode': bench_decode(decoder.model, decoder.dls.processor, texts),
+            'peak': {'fp32_gflops': peak_fp32, 'bf16_gflops': peak_bf16}}
+
+
+def _device_name(device):
+    if device.type == 'cuda': return torch.cuda.get_device_name(device)
+    import platform
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.backends.cpu.get_cpu_capability()})"

@@ -1,0 +1,249 @@
+"""Corpora larger than memory: a two-file corpus or a TSV read as a stream of chunks, the question filter applied on
+the way, tokenized in worker processes and written as a numericalized, memory-mappable cache (flat int32 ids and
+int64 offsets per side, `.npy`) that `Seq2SeqDataLoaders.from_cache` batches without loading it into RAM.
+The vocabulary is counted in the same pass: tokens get provisional ids in order of first appearance, and one cheap
+pass over the id arrays at the end turns them into vocabulary ids. Peak memory follows `chunk_size`, not the corpus."""
+import hashlib
+import json
+import time
+from collections import deque
+from itertools import islice, zip_longest
+from multiprocessing import get_context
+
+import numpy as np
+import pandas as pd
+from fastcore.xtras import Path
+from fastprogress.fastprogress import progress_bar
+
+from .datasets import _decoded_lines, _existing, _header_and_rows, question_filter
+from .errors import CorpusError
+from .io import atomic_path
+from .tokenize import Seq2SeqTokenizer
+from .vocab import EOS, SPECIALS, Vocab
+
+__all__ = ['stream_pairs', 'count_lines', 'build_cache', 'read_manifest', 'CachedPairs', 'CACHE_FORMAT']
+
+CACHE_FORMAT = 'fastseq-stream-cache-1'
+_MANIFEST = 'cache.json'
+
+
+def count_lines(path):
+    "Lines in a file, counted over raw bytes (about a second per GB): the progress bars' total."
+    n = 0
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 24), b''): n += block.count(b'\n')
+    return n
+
+
+def _tsv_pairs(path, src, tgt, names):
+    "(line, source, target) of a TSV with a header naming src and tgt (or Tatoeba's headerless en/fr), lazily."
+    cols, rows = _header_and_rows(path, src, tgt, '\t', names)
+    for c in (src, tgt):
+        if c not in cols: raise CorpusError(f"no column {c!r}; the columns are {cols}", path, 1)
+    i_src, i_tgt = cols.index(src), cols.index(tgt)
+    for i, fields in rows:
+        if len(fields) != len(cols): raise CorpusError(f"expected {len(cols)} columns, found {len(fields)}", path, i)
+        yield i, fields[i_src], fields[i_tgt]
+
+
+def _file_pairs(src_path, tgt_path):
+    "(line, source, target) of two line-aligned files, lazily; a length mismatch names the line where one ran out."
+    for s, t in zip_longest(_decoded_lines(src_path), _decoded_lines(tgt_path)):
+        if s is None or t is None:
+            (short, long), line = ((src_path, tgt_path), t[0]) if s is None else ((tgt_path, src_path), s[0])
+            raise CorpusError(f"the files are not line-aligned: {long} goes on past the end of this one", short, line)
+        yield s[0], s[1], t[1]
+
+
+def stream_pairs(path, tgt_path=None, src='fr', tgt='en', names=None):
+    "(line number, source text, target text) of a TSV (`tgt_path` None) or of two line-aligned files, one at a time."
+    if tgt_path is None: return _tsv_pairs(_existing(path), src, tgt, names)
+    return _file_pairs(_existing(path, 'source file'), _existing(tgt_path, 'target file'))
+
+
+def _chunks(pairs, size):
+    "Lists of at most `size` (source, target) texts, with the number of lines each covers."
+    while batch := list(islice(pairs, size)): yield [(s, t) for _, s, t in batch], len(batch)
+
+
+def _keep(texts, src, tgt, questions):
+    "Stripped pairs with text on both sides, through the lesson's question filter when asked."
+    df = pd.DataFrame(texts, columns=[src, tgt]).apply(lambda c: c.str.strip())
+    df = df[(df[src] != '') & (df[tgt] != '')]
+    return question_filter(df, src, tgt) if questions else df
+
+
+def _local_ids(token_lists):
+    "Chunk-local vocabulary (tokens in first-seen order), flat int32 ids into it and int32 lengths."
+    stoi = {}
+    ids = [stoi.setdefault(t, len(stoi)) for toks in token_lists for t in toks]
+    lens = np.fromiter((len(toks) for toks in token_lists), dtype=np.int32, count=len(token_lists))
+    return list(stoi), np.asarray(ids, dtype=np.int32), lens
+
+
+def _encode_chunk(job):
+    "Worker: tokenize one chunk of kept pairs; both sides as chunk-local ids (target lists end with eos)."
+    src_texts, tgt_texts, src_tok, tgt_tok = job
+    return _local_ids(src_tok(src_texts)), _local_ids([toks + [EOS] for toks in tgt_tok(tgt_texts)])
+
+
+def _ordered_map(fn, jobs, n_workers, ahead=2):
+    "fn over jobs in order, in `n_workers` processes (0: in this one), never more than `ahead` per worker queued."
+    if n_workers == 0:
+        yield from map(fn, jobs); return
+    with get_context('spawn').Pool(n_workers) as pool:
+        pending = deque()
+        for job in jobs:
+            pending.append(pool.apply_async(fn, (job,)))
+            if len(pending) >= n_workers * ahead: yield pending.popleft().get()
+        while pending: yield pending.popleft().get()
+
+
+class _SideWriter:
+    "One side's provisional vocabulary and counts, and its ids and lengths appended to raw files as chunks come."
+    def __init__(self, folder, name):
+        self.stoi, self.counts = {w: i for i, w in enumerate(SPECIALS)}, np.zeros(len(SPECIALS), dtype=np.int64)
+        self.ids_path, self.lens_path = folder / f".{name}.ids.raw", folder / f".{name}.lens.raw"
+        self.ids_file, self.lens_file = open(self.ids_path, 'wb'), open(self.lens_path, 'wb')
+
+    def add(self, local):
+        "Map a chunk's local ids to provisional ones, count them, append them."
+        itos, ids, lens = local
+        remap = np.fromiter((self.stoi.setdefault(w, len(self.stoi)) for w in itos), dtype=np.int32, count=len(itos))
+        gids = remap[ids]
+        counts = np.bincount(gids, minlength=len(self.stoi))
+        counts[:len(self.counts)] += self.counts
+        self.counts = counts
+        self.ids_file.write(gids.tobytes()); self.lens_file.write(lens.tobytes())
+
+    def close(self): self.ids_file.close(); self.lens_file.close()
+
+    def vocab(self, max_vocab, min_freq):
+        "The vocabulary of the counted tokens (specials first, as `Vocab.from_counts`)."
+        counts = {w: int(self.counts[i]) for w, i in self.stoi.items() if i >= len(SPECIALS)}
+        return Vocab.from_counts(counts, max_vocab=max_vocab, min_freq=min_freq)
+
+    def finish(self, folder, name, vocab, step=1 << 24):
+        "Rewrite provisional ids as vocabulary ids into `name`_ids.npy, lengths into offsets: one streaming pass."
+        final = np.zeros(len(self.stoi), dtype=np.int32)                  # unknown → unk (0)
+        for w, i in self.stoi.items(): final[i] = vocab.stoi.get(w, 0)
+        n = self.ids_path.stat().st_size // 4
+        raw = np.memmap(self.ids_path, dtype=np.int32, mode='r', shape=(n,)) if n else np.zeros(0, np.int32)
+        with atomic_path(folder / f"{name}_ids.npy") as tmp:
+            out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.int32, shape=(n,))
+            for i in range(0, n, step): out[i:i + step] = final[raw[i:i + step]]
+            out.flush()
+            del out
+        del raw
+        lens = np.fromfile(self.lens_path, dtype=np.int32)
+        offsets = np.zeros(len(lens) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        with atomic_path(folder / f"{name}_offsets.npy") as tmp:
+            with open(tmp, 'wb') as f: np.save(f, offsets)
+        self.ids_path.unlink(); self.lens_path.unlink()
+        return n
+
+
+def _cache_key(inputs, **options):
+    "Key of the inputs (path, size, modification time) and the options: a changed file or option rebuilds."
+    stats = [(str(Path(p).absolute()), Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in inputs if p]
+    return hashlib.sha1(json.dumps([stats, options], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _split_valid(texts, rng, valid_pct):
+    "Random (train, valid) halves of a chunk's pairs; the generator is seeded once, so splits are reproducible."
+    is_valid = rng.random_sample(len(texts)) < valid_pct
+    return [p for p, v in zip(texts, is_valid) if not v], [p for p, v in zip(texts, is_valid) if v]
+
+
+def _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose):
+    "Read, filter, split and tokenize chunk by chunk (tokenizing in workers), feeding the side writers."
+    rng, valid, kept, t0 = np.random.RandomState(opts['seed']), [], 0, time.perf_counter()
+    src_tok, tgt_tok = (Seq2SeqTokenizer(opts[side], opts['normalize']) for side in ('src', 'tgt'))
+    def jobs():
+        nonlocal kept
+        for texts, _ in _chunks(pairs, chunk_size):
+            df = _keep(texts, opts['src'], opts['tgt'], opts['questions'])
+            train, val = _split_valid(list(zip(df[opts['src']], df[opts['tgt']])), rng, opts['valid_pct'])
+            valid.extend(val); kept += len(train)
+            yield [s for s, _ in train], [t for _, t in train], src_tok, tgt_tok
+    n_chunks = max(1, -(-n_lines // chunk_size))
+    bar = progress_bar(_ordered_map(_encode_chunk, jobs(), n_workers), total=n_chunks, leave=verbose,
+                       display=verbose)
+    for i, (src_local, tgt_local) in enumerate(bar, 1):
+        src_w.add(src_local); tgt_w.add(tgt_local)
+        lines = min(i * chunk_size, n_lines)
+        bar.comment = f"tokenizing: {lines:,} lines, {lines / (time.perf_counter() - t0):,.0f} lines/s"
+    return kept, valid
+
+
+def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, questions=False, valid_pct=0.01,
+                seed=42, max_vocab=40000, min_freq=1, normalize=True, n_workers=1, chunk_size=50000, verbose=True):
+    """Stream a TSV (or `path` + `tgt_path`, two line-aligned files) into a cache in `folder`: ids and offsets per
+    side, both vocabularies (counted on the training pairs only), the validation pairs' texts, and a manifest written
+    last, so an interrupted build is simply rebuilt. With a complete cache for the same inputs and options, returns
+    at once."""
+    folder = Path(folder)
+    opts = dict(src=src, tgt=tgt, names=names, questions=questions, valid_pct=valid_pct, seed=seed,
+                max_vocab=max_vocab, min_freq=min_freq, normalize=normalize)
+    key = _cache_key([path, tgt_path], **opts)
+    manifest = folder / _MANIFEST
+    if manifest.is_file() and json.loads(manifest.read_text()).get('key') == key: return folder
+    if not 0 <= valid_pct < 1: raise ValueError(f"valid_pct must be at least 0 and below 1, got {valid_pct!r}")
+    pairs, n_lines = stream_pairs(path, tgt_path, src, tgt, names), count_lines(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    src_w, tgt_w = _SideWriter(folder, 'src'), _SideWriter(folder, 'tgt')
+    t0 = time.perf_counter()
+    try: kept, valid = _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose)
+    finally: src_w.close(); tgt_w.close()
+    if not kept: raise CorpusError("no training pair left after cleaning and filtering", path)
+    t_tok = time.perf_counter() - t0
+    vocabs = {side: w.vocab(max_vocab, min_freq) for side, w in (('src', src_w), ('tgt', tgt_w))}
+    for side, w in (('src', src_w), ('tgt', tgt_w)):
+        w.finish(folder, side, vocabs[side])
+        with atomic_path(folder / f"{side}_vocab.json") as tmp: vocabs[side].save(tmp)
+    with atomic_path(folder / 'valid.json') as tmp: tmp.write_text(json.dumps(valid, ensure_ascii=False))
+    stats = dict(lines=n_lines, n_train=kept, n_valid=len(valid), src_vocab=len(vocabs['src']),
+                 tgt_vocab=len(vocabs['tgt']), tokenize_s=round(t_tok, 2), total_s=round(time.perf_counter() - t0, 2))
+    with atomic_path(manifest) as tmp: tmp.write_text(json.dumps(dict(format=CACHE_FORMAT, key=key, options=opts,
+                                                                       stats=stats), indent=1))
+    if verbose: print(f"fastseq cache: {kept:,} training / {len(valid):,} validation pairs of {n_lines:,} lines in "
+                      f"{stats['total_s']:.0f} s → {folder}")
+    return folder
+
+
+def read_manifest(folder):
+    "The manifest of a complete cache, or a clear error naming the folder."
+    manifest = Path(folder) / _MANIFEST
+    if not manifest.is_file(): raise CorpusError("no complete fastseq cache here (build_cache writes one)", folder)
+    meta = json.loads(manifest.read_text())
+    if meta.get('format') != CACHE_FORMAT:
+        raise CorpusError(f"cache format {meta.get('format')!r}, this fastseq reads {CACHE_FORMAT!r}", manifest)
+    return meta
+
+
+class CachedPairs:
+    "Training pairs of a cache, memory-mapped: `keep` (indices of the pairs used) is the only per-pair array in RAM."
+    texts = None
+
+    def __init__(self, folder, max_len=None):
+        folder = Path(folder)
+        load = lambda name: np.load(folder / f"{name}.npy", mmap_mode='r')
+        self.src, self.src_off, self.tgt, self.tgt_off = (load(n) for n in ('src_ids', 'src_offsets', 'tgt_ids',
+                                                                              'tgt_offsets'))
+        src_lens, tgt_lens = np.diff(self.src_off), np.diff(self.tgt_off)
+        ok = (src_lens > 0) & (tgt_lens > 1)
+        if max_len is not None: ok &= (src_lens <= max_len) & (tgt_lens <= max_len + 1)
+        self.keep = np.flatnonzero(ok)
+        self.src_lens, self.tgt_lens, self.dropped = src_lens[self.keep], tgt_lens[self.keep], int((~ok).sum())
+
+    def __len__(self): return len(self.keep)
+
+    def __getitem__(self, i):
+        j = self.keep[i]
+        return (np.asarray(self.src[self.src_off[j]:self.src_off[j + 1]]),
+                np.asarray(self.tgt[self.tgt_off[j]:self.tgt_off[j + 1]]))
+
+    def new_empty(self):
+        from .data import PairDataset
+        return PairDataset([], [])
