@@ -10,6 +10,7 @@ from .data import PairDataset, Seq2SeqDataLoaders, SortishDL, TextProcessor, pad
 from .datasets import clean_pairs, phrasebook, question_filter, read_files, read_tsv
 from .decode import beam_search, greedy_decode, length_penalty, max_output_lens
 from .inference import Translator, decode_batch, translate_texts
+from .distributed import distributed, is_distributed
 from .embeddings import Coverage, auto_epochs, embedding_matrix, read_vec, train_vectors
 from .errors import CorpusError, CorpusNotFoundError, ModelFileError, NonFiniteLossError
 from .interpret import Seq2SeqInterpretation, plot_attention, plot_attention_steps, results_table, save_figure
@@ -28,7 +29,7 @@ __all__ = ['load_learner', 'AdditiveAttention', 'AttentionCapture', 'Seq2SeqInte
            'PairDataset', 'Seq2SeqDataLoaders', 'SortishDL', 'TextProcessor', 'pad_batch', 'clean_pairs', 'phrasebook',
            'question_filter', 'read_files', 'read_tsv', 'greedy_decode', 'max_output_lens', 'beam_search',
            'length_penalty', 'Translator', 'decode_batch', 'translate_texts', 'Coverage', 'embedding_matrix',
-           'read_vec', 'train_vectors', 'CorpusError',
+           'read_vec', 'train_vectors', 'CorpusError', 'distributed', 'is_distributed',
            'CorpusNotFoundError', 'ModelFileError', 'plot_attention', 'plot_attention_steps', 'save_figure',
            'Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter', 'ChrF', 'CorpusBLEU', 'Perplexity', 'Seq2SeqLoss',
            'TokenAccuracy', 'corpus_bleu', 'corpus_chrf', 'Decoder', 'Encoder', 'Seq2SeqConfig', 'Seq2SeqRNN',

@@ -5,31 +5,39 @@ import random
 import numpy as np
 import torch
 from fastai.callback.core import Callback
+from fastai.torch_core import rank_distrib
 from fastcore.foundation import L
 from fastcore.xtras import Path
 
 from .errors import ModelFileError
 from .io import atomic_path
+from .model import unwrap
 
 __all__ = ['CheckpointEveryEpoch', 'save_checkpoint', 'load_checkpoint', 'resume']
 
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'fastseq-checkpoint', 1
 
 
+def _train_dl(learn):
+    "The training DataLoader, unwrapped from fastai's `DistributedDL` in data-parallel training."
+    dl = learn.dls.train
+    return getattr(dl, 'dl', dl)
+
+
 def _random_states(learn):
     return {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state(),
-            'dl': learn.dls.train.rng.getstate()}
+            'dl': _train_dl(learn).rng.getstate()}
 
 
 def _set_random_states(learn, states):
     random.setstate(states['python']); np.random.set_state(states['numpy']); torch.set_rng_state(states['torch'])
-    learn.dls.train.rng.setstate(states['dl'])
+    _train_dl(learn).rng.setstate(states['dl'])
 
 
 def save_checkpoint(learn, path, epoch, extra=None):
     "Write model, optimizer and random states after `epoch` (0-based) to `path` atomically."
     state = {'format': CHECKPOINT_FORMAT, 'version': CHECKPOINT_VERSION, 'epoch': epoch, 'n_epoch': learn.n_epoch,
-             'config': learn.model.config.to_dict(), 'model': learn.model.state_dict(),
+             'config': unwrap(learn.model).config.to_dict(), 'model': unwrap(learn.model).state_dict(),
              'opt': learn.opt.state_dict(), 'random': _random_states(learn), 'extra': extra or {}}
     with atomic_path(path) as tmp: torch.save(state, tmp)
     return path
@@ -44,10 +52,10 @@ def load_checkpoint(learn, path):
         raise ModelFileError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
     if not isinstance(state, dict) or state.get('format') != CHECKPOINT_FORMAT:
         raise ModelFileError(f"{path}: not a fastseq checkpoint")
-    if state['config'] != learn.model.config.to_dict():
+    if state['config'] != unwrap(learn.model).config.to_dict():
         raise ModelFileError(f"{path}: the checkpoint's model configuration differs from this run's "
                              f"(was it written with other --emb-sz/--n-hid/--bidir or another corpus?)")
-    learn.model.load_state_dict(state['model'])
+    unwrap(learn.model).load_state_dict(state['model'])
     if learn.opt is None: learn.create_opt()
     learn.opt.load_state_dict(state['opt'])
     _set_random_states(learn, state['random'])
@@ -76,5 +84,5 @@ class CheckpointEveryEpoch(Callback):
     def after_train(self): self.trained = True
 
     def after_epoch(self):
-        if self.trained and not hasattr(self.learn, 'lr_finder'):
+        if self.trained and not hasattr(self.learn, 'lr_finder') and rank_distrib() == 0:   # one writer in DDP
             save_checkpoint(self.learn, self.ckpt_path, self.epoch, self.extra)

@@ -42,6 +42,11 @@ def _add_train(sub):
     p.add_argument('--max-len', type=int, help='drop training pairs longer than this (default: 99th percentile)')
     p.add_argument('--skip-bad-lines', action='store_true',
                    help='skip (and count) TSV lines with a wrong column count or bytes that are not UTF-8')
+    p.add_argument('--stream-cache', metavar='DIR', help='stream --data (a TSV, or the source side with --data-tgt) '
+                   'into a memory-mapped cache in DIR, reused when complete, and train from it: for corpora larger '
+                   'than memory; validation is a --valid-pct split')
+    p.add_argument('--data-tgt', help='with --stream-cache: the target side, line-aligned with --data')
+    p.add_argument('--workers', type=int, default=1, help='with --stream-cache: tokenizing processes (0: this one)')
     p.add_argument('--seed', type=int, default=42)
     p.add_argument('--plot-dir', help='save PNGs here: lr_find (run even with a fixed --lr), losses, attention')
     p.add_argument('--out', default='model.pkl', help='where to export the trained learner (a checkpoint is kept '

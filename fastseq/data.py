@@ -198,7 +198,7 @@ class Seq2SeqDataLoaders(DataLoaders):
         valid_ds = PairDataset(proc.src_ids([s for s, _ in valid]), proc.tgt_ids([t for _, t in valid]),
                                [tuple(p) for p in valid])
         stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), dropped_long=train_ds.dropped,
-                     src_len_limit=max_len, tgt_len_limit=max_len, src_vocab=len(proc.src_vocab),
+                     src_len_limit=train_ds.src_limit, tgt_len_limit=train_ds.tgt_limit, src_vocab=len(proc.src_vocab),
                      tgt_vocab=len(proc.tgt_vocab))
         return cls._from_datasets(train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose)
 

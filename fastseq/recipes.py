@@ -3,17 +3,20 @@ import subprocess
 import sys
 import time
 
+import torch
 from fastai.callback.progress import ProgressCallback
-from fastai.torch_core import set_seed
+from fastai.torch_core import rank_distrib, set_seed
 from fastcore.xtras import Path
 
 from .callbacks import EpochPrinter, TeacherForcing, TimeBudget
 from .checkpoint import CheckpointEveryEpoch, resume
 from .data import Seq2SeqDataLoaders
 from .datasets import phrasebook
+from .distributed import distributed, init_distributed, is_distributed
 from .interpret import save_figure
 from .learner import seq2seq_learner
 from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
+from .stream import build_cache
 
 __all__ = ['plain_progress', 'lr_find_plot', 'checkpoint_path', 'fit_with_frozen_embeddings', 'train_from_args',
            'evaluation_line', 'run_demo', 'demo_from_args', 'DEMO_ARCH', 'DEMO_SENTENCES']
@@ -66,10 +69,25 @@ def fit_with_frozen_embeddings(learn, epochs, lr, freeze_epochs=0, cbs=None, min
 def _dls_from_args(a, path):
     "The DataLoaders the arguments describe; `path` (the output folder) is where corpus vectors get cached."
     kw = dict(bs=a.bs, valid_pct=a.valid_pct, seed=a.seed, max_len=a.max_len, min_freq=a.min_freq,
-              normalize=not a.no_normalize, questions=a.questions, path=path)
+              normalize=not a.no_normalize, questions=a.questions, path=path, verbose=rank_distrib() == 0)
+    if a.stream_cache: return _streamed_dls(a, path)
     if a.data == 'phrasebook':
         return Seq2SeqDataLoaders.from_df(phrasebook(a.n_pairs, a.seed), a.src, a.tgt, **kw)
     return Seq2SeqDataLoaders.from_tsv(a.data, a.src, a.tgt, valid=a.valid, skip_bad_lines=a.skip_bad_lines, **kw)
+
+
+def _streamed_dls(a, path):
+    "DataLoaders over a stream cache of --data (built by process 0 alone when there are several)."
+    if a.data == 'phrasebook' or a.valid: raise ValueError("--stream-cache needs --data FILE and no --valid")
+    build = lambda: build_cache(a.data, a.stream_cache, tgt_path=a.data_tgt, src=a.src, tgt=a.tgt,
+                                questions=a.questions, valid_pct=a.valid_pct, seed=a.seed, min_freq=a.min_freq,
+                                normalize=not a.no_normalize, n_workers=a.workers, verbose=rank_distrib() == 0)
+    if is_distributed():
+        init_distributed()
+        if rank_distrib() == 0: build()
+        torch.distributed.barrier()
+    folder = build()
+    return Seq2SeqDataLoaders.from_cache(folder, bs=a.bs, max_len=a.max_len, path=path, verbose=rank_distrib() == 0)
 
 
 def _save_attention_plots(learn, plot_dir, n=3):
@@ -81,14 +99,17 @@ def _save_attention_plots(learn, plot_dir, n=3):
 
 def train_from_args(a):
     "`fastseq train`: build data and learner from the arguments, train with one-cycle, export."
-    set_seed(a.seed)
-    out = Path(a.out).absolute()
+    if is_distributed() and (a.lr == 'auto' or a.time_budget or a.resume):
+        raise ValueError("under torchrun / accelerate launch, --lr must be a number, and --time-budget and --resume "
+                         "are not supported: each process would choose its own learning rate or schedule")
+    set_seed(a.seed)  # the same seed in every process: the same data order, vocabulary and initial weights
+    out, rank0 = Path(a.out).absolute(), rank_distrib() == 0
     dls = _dls_from_args(a, out.parent)
     sizes = {f'emb_sz_{side}': a.emb_sz for side, vecs in (('src', a.vecs_src), ('tgt', a.vecs_tgt)) if not vecs}
     learn = plain_progress(seq2seq_learner(
         dls, att_sz=a.emb_sz, n_hid_enc=a.n_hid, n_layers_enc=a.n_layers, n_layers_dec=a.n_layers, bidir=a.bidir,
         vecs_src=a.vecs_src, vecs_tgt=a.vecs_tgt, path=out.parent, **sizes))
-    plot_dir = Path(a.plot_dir) if a.plot_dir else None
+    plot_dir = Path(a.plot_dir) if a.plot_dir and rank0 else None
     forcing, ckpt = TeacherForcing(a.tf_start, a.tf_end, warmup=a.tf_warmup), checkpoint_path(out)
     if a.resume:
         if a.freeze_epochs or a.time_budget:
@@ -98,9 +119,11 @@ def train_from_args(a):
     else:
         lr = _choose_lr(learn, a.lr, plot_dir)
         t0 = time.time()
-        fit_with_frozen_embeddings(learn, a.epochs, lr, a.freeze_epochs,
-                                   cbs=[forcing, CheckpointEveryEpoch(ckpt, {'lr': lr})], minutes=a.time_budget)
-        print(f"trained for {(time.time() - t0) / 60:.1f} min")
+        with distributed(learn):
+            fit_with_frozen_embeddings(learn, a.epochs, lr, a.freeze_epochs,
+                                       cbs=[forcing, CheckpointEveryEpoch(ckpt, {'lr': lr})], minutes=a.time_budget)
+        if rank0: print(f"trained for {(time.time() - t0) / 60:.1f} min")
+    if not rank0: return learn                                             # one process writes files
     if plot_dir:
         _save_attention_plots(learn, plot_dir)
         learn.recorder.plot_loss(show_epochs=True)  # fastai draws on the current figure and returns nothing

@@ -5,14 +5,17 @@ The vocabulary is counted in the same pass: tokens get provisional ids in order 
 pass over the id arrays at the end turns them into vocabulary ids. Peak memory follows `chunk_size`, not the corpus."""
 import hashlib
 import json
+import sys
 import time
 from collections import deque
+from functools import lru_cache
 from itertools import islice, zip_longest
 from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
 from fastcore.xtras import Path
+from fastcore.imports import IN_NOTEBOOK
 from fastprogress.fastprogress import progress_bar
 
 from .datasets import _decoded_lines, _existing, _header_and_rows, question_filter
@@ -62,8 +65,8 @@ def stream_pairs(path, tgt_path=None, src='fr', tgt='en', names=None):
 
 
 def _chunks(pairs, size):
-    "Lists of at most `size` (source, target) texts, with the number of lines each covers."
-    while batch := list(islice(pairs, size)): yield [(s, t) for _, s, t in batch], len(batch)
+    "Lists of at most `size` (source, target) texts, one per `size` lines read."
+    while batch := list(islice(pairs, size)): yield [(s, t) for _, s, t in batch]
 
 
 def _keep(texts, src, tgt, questions):
@@ -81,10 +84,17 @@ def _local_ids(token_lists):
     return list(stoi), np.asarray(ids, dtype=np.int32), lens
 
 
+@lru_cache(maxsize=None)
+def _tokenizer(lang, normalize):
+    "One tokenizer per language and process: spaCy's tokenizer loads once, not once per chunk."
+    return Seq2SeqTokenizer(lang, normalize)
+
+
 def _encode_chunk(job):
     "Worker: tokenize one chunk of kept pairs; both sides as chunk-local ids (target lists end with eos)."
-    src_texts, tgt_texts, src_tok, tgt_tok = job
-    return _local_ids(src_tok(src_texts)), _local_ids([toks + [EOS] for toks in tgt_tok(tgt_texts)])
+    src_texts, tgt_texts, (src, tgt, normalize) = job
+    src_toks, tgt_toks = _tokenizer(src, normalize)(src_texts), _tokenizer(tgt, normalize)(tgt_texts)
+    return _local_ids(src_toks), _local_ids([toks + [EOS] for toks in tgt_toks])
 
 
 def _ordered_map(fn, jobs, n_workers, ahead=2):
@@ -123,25 +133,39 @@ class _SideWriter:
         counts = {w: int(self.counts[i]) for w, i in self.stoi.items() if i >= len(SPECIALS)}
         return Vocab.from_counts(counts, max_vocab=max_vocab, min_freq=min_freq)
 
-    def finish(self, folder, name, vocab, step=1 << 24):
-        "Rewrite provisional ids as vocabulary ids into `name`_ids.npy, lengths into offsets: one streaming pass."
+    def finish(self, folder, name, vocab, step=1 << 22):
+        "Rewrite provisional ids as vocabulary ids into `name`_ids.npy, lengths into offsets: one pass, block by block."
         final = np.zeros(len(self.stoi), dtype=np.int32)                  # unknown → unk (0)
         for w, i in self.stoi.items(): final[i] = vocab.stoi.get(w, 0)
-        n = self.ids_path.stat().st_size // 4
-        raw = np.memmap(self.ids_path, dtype=np.int32, mode='r', shape=(n,)) if n else np.zeros(0, np.int32)
-        with atomic_path(folder / f"{name}_ids.npy") as tmp:
-            out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.int32, shape=(n,))
-            for i in range(0, n, step): out[i:i + step] = final[raw[i:i + step]]
-            out.flush()
-            del out
-        del raw
-        lens = np.fromfile(self.lens_path, dtype=np.int32)
-        offsets = np.zeros(len(lens) + 1, dtype=np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        with atomic_path(folder / f"{name}_offsets.npy") as tmp:
-            with open(tmp, 'wb') as f: np.save(f, offsets)
+        n_ids, n_pairs = self.ids_path.stat().st_size // 4, self.lens_path.stat().st_size // 4
+        _write_npy(folder / f"{name}_ids.npy", np.int32, n_ids, (final[b] for b in _blocks(self.ids_path, step)))
+        _write_npy(folder / f"{name}_offsets.npy", np.int64, n_pairs + 1, _offsets(_blocks(self.lens_path, step)))
         self.ids_path.unlink(); self.lens_path.unlink()
-        return n
+        return n_ids
+
+
+def _blocks(path, step):
+    "The int32 items of a raw file, `step` at a time (plain reads: a memory map would count its pages as ours)."
+    with open(path, 'rb') as f:
+        while len(block := np.fromfile(f, dtype=np.int32, count=step)): yield block
+
+
+def _offsets(len_blocks):
+    "Running offsets, 0 first, of lengths that arrive block by block."
+    total = 0
+    yield np.zeros(1, dtype=np.int64)
+    for lens in len_blocks:
+        offsets = total + np.cumsum(lens, dtype=np.int64)
+        total = int(offsets[-1])
+        yield offsets
+
+
+def _write_npy(path, dtype, n, blocks):
+    "An .npy file of `n` items written atomically block by block, so the whole array is never in memory."
+    header = {'descr': np.lib.format.dtype_to_descr(np.dtype(dtype)), 'fortran_order': False, 'shape': (n,)}
+    with atomic_path(path) as tmp, open(tmp, 'wb') as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        for block in blocks: f.write(block.astype(dtype, copy=False).tobytes())
 
 
 def _cache_key(inputs, **options):
@@ -151,7 +175,7 @@ def _cache_key(inputs, **options):
 
 
 def _split_valid(texts, rng, valid_pct):
-    "Random (train, valid) halves of a chunk's pairs; the generator is seeded once, so splits are reproducible."
+    "A chunk's pairs split at random into (train, valid); one generator seeded once, so the split is reproducible."
     is_valid = rng.random_sample(len(texts)) < valid_pct
     return [p for p, v in zip(texts, is_valid) if not v], [p for p, v in zip(texts, is_valid) if v]
 
@@ -159,22 +183,39 @@ def _split_valid(texts, rng, valid_pct):
 def _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose):
     "Read, filter, split and tokenize chunk by chunk (tokenizing in workers), feeding the side writers."
     rng, valid, kept, t0 = np.random.RandomState(opts['seed']), [], 0, time.perf_counter()
-    src_tok, tgt_tok = (Seq2SeqTokenizer(opts[side], opts['normalize']) for side in ('src', 'tgt'))
+    spec = (opts['src'], opts['tgt'], opts['normalize'])
     def jobs():
         nonlocal kept
-        for texts, _ in _chunks(pairs, chunk_size):
+        for texts in _chunks(pairs, chunk_size):
             df = _keep(texts, opts['src'], opts['tgt'], opts['questions'])
             train, val = _split_valid(list(zip(df[opts['src']], df[opts['tgt']])), rng, opts['valid_pct'])
             valid.extend(val); kept += len(train)
-            yield [s for s, _ in train], [t for _, t in train], src_tok, tgt_tok
+            yield [s for s, _ in train], [t for _, t in train], spec
     n_chunks = max(1, -(-n_lines // chunk_size))
-    bar = progress_bar(_ordered_map(_encode_chunk, jobs(), n_workers), total=n_chunks, leave=verbose,
-                       display=verbose)
-    for i, (src_local, tgt_local) in enumerate(bar, 1):
+    progress = _Progress(n_chunks, 'tokenizing', verbose)
+    for i, (src_local, tgt_local) in enumerate(progress(_ordered_map(_encode_chunk, jobs(), n_workers)), 1):
         src_w.add(src_local); tgt_w.add(tgt_local)
         lines = min(i * chunk_size, n_lines)
-        bar.comment = f"tokenizing: {lines:,} lines, {lines / (time.perf_counter() - t0):,.0f} lines/s"
+        progress.comment(f"{lines:,} of {n_lines:,} lines, {lines / (time.perf_counter() - t0):,.0f} lines/s")
     return kept, valid
+
+
+class _Progress:
+    "fastprogress's bar in a terminal or notebook; in a log, a line at every tenth of the work."
+    def __init__(self, total, what, verbose):
+        self.total, self.what, self.verbose, self.bar, self.i = total, what, verbose, None, 0
+        self.live = verbose and (IN_NOTEBOOK or sys.stdout.isatty())
+
+    def __call__(self, items):
+        if self.live: self.bar = items = progress_bar(items, total=self.total)
+        for i, item in enumerate(items, 1):
+            self.i = i
+            yield item
+
+    def comment(self, text):
+        if self.bar is not None: self.bar.comment = text
+        elif self.verbose and (self.i == self.total or self.i % max(1, self.total // 10) == 0):
+            print(f"{self.what}: {text}", flush=True)
 
 
 def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, questions=False, valid_pct=0.01,
@@ -192,6 +233,7 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
     if not 0 <= valid_pct < 1: raise ValueError(f"valid_pct must be at least 0 and below 1, got {valid_pct!r}")
     pairs, n_lines = stream_pairs(path, tgt_path, src, tgt, names), count_lines(path)
     folder.mkdir(parents=True, exist_ok=True)
+    manifest.unlink(missing_ok=True)        # an older cache here is no longer complete once its files start changing
     src_w, tgt_w = _SideWriter(folder, 'src'), _SideWriter(folder, 'tgt')
     t0 = time.perf_counter()
     try: kept, valid = _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose)
@@ -200,8 +242,9 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
     t_tok = time.perf_counter() - t0
     vocabs = {side: w.vocab(max_vocab, min_freq) for side, w in (('src', src_w), ('tgt', tgt_w))}
     for side, w in (('src', src_w), ('tgt', tgt_w)):
-        w.finish(folder, side, vocabs[side])
+        t1, n_ids = time.perf_counter(), w.finish(folder, side, vocabs[side])
         with atomic_path(folder / f"{side}_vocab.json") as tmp: vocabs[side].save(tmp)
+        if verbose: print(f"numericalizing {side}: {n_ids:,} ids in {time.perf_counter() - t1:.1f} s", flush=True)
     with atomic_path(folder / 'valid.json') as tmp: tmp.write_text(json.dumps(valid, ensure_ascii=False))
     stats = dict(lines=n_lines, n_train=kept, n_valid=len(valid), src_vocab=len(vocabs['src']),
                  tgt_vocab=len(vocabs['tgt']), tokenize_s=round(t_tok, 2), total_s=round(time.perf_counter() - t0, 2))
@@ -227,15 +270,17 @@ class CachedPairs:
     texts = None
 
     def __init__(self, folder, max_len=None):
+        "`max_len` drops longer pairs (either side; default: each side's 99th percentile, as `from_df`)."
         folder = Path(folder)
         load = lambda name: np.load(folder / f"{name}.npy", mmap_mode='r')
         self.src, self.src_off, self.tgt, self.tgt_off = (load(n) for n in ('src_ids', 'src_offsets', 'tgt_ids',
                                                                               'tgt_offsets'))
-        src_lens, tgt_lens = np.diff(self.src_off), np.diff(self.tgt_off)
-        ok = (src_lens > 0) & (tgt_lens > 1)
-        if max_len is not None: ok &= (src_lens <= max_len) & (tgt_lens <= max_len + 1)
+        src_lens, tgt_lens = np.diff(self.src_off), np.diff(self.tgt_off) - 1        # target without its eos
+        limit = lambda lens: int(np.percentile(lens, 99)) if max_len is None else int(max_len)
+        self.src_limit, self.tgt_limit = limit(src_lens), limit(tgt_lens)
+        ok = (src_lens > 0) & (tgt_lens > 0) & (src_lens <= self.src_limit) & (tgt_lens <= self.tgt_limit)
         self.keep = np.flatnonzero(ok)
-        self.src_lens, self.tgt_lens, self.dropped = src_lens[self.keep], tgt_lens[self.keep], int((~ok).sum())
+        self.src_lens, self.tgt_lens, self.dropped = src_lens[self.keep], tgt_lens[self.keep] + 1, int((~ok).sum())
 
     def __len__(self): return len(self.keep)
 

@@ -31,7 +31,7 @@ def test_cache_holds_the_corpus_numericalized_with_a_vocabulary_of_the_training_
     fr_vocab = Vocab.from_tokens(fr_tok([s for s, _ in train]), min_freq=2)
     en_vocab = Vocab.from_tokens(en_tok([t for _, t in train]), min_freq=2)
     assert Vocab.load(folder / 'src_vocab.json') == fr_vocab and Vocab.load(folder / 'tgt_vocab.json') == en_vocab
-    dls = Seq2SeqDataLoaders.from_cache(folder, bs=16, device='cpu', verbose=False)
+    dls = Seq2SeqDataLoaders.from_cache(folder, bs=16, max_len=100, device='cpu', verbose=False)
     assert isinstance(dls.train_ds.src, np.memmap) and len(dls.train_ds) == len(train)
     for i in (0, 7, len(train) - 1):
         src, tgt = dls.train_ds[i]
@@ -62,6 +62,18 @@ def test_chunks_and_workers_do_not_change_the_cache(two_files, tmp_path):
     assert (one / 'valid.json').read_text() == (two / 'valid.json').read_text()
 
 
+def test_numericalizing_in_small_blocks_writes_the_same_arrays(two_files, tmp_path, monkeypatch):
+    "The last pass reads and writes blocks (bounded memory); block edges must not shift ids or offsets."
+    import fastseq.stream as S
+    args = dict(tgt_path=two_files[1], n_workers=0, verbose=False)
+    whole = _arrays(build_cache(two_files[0], tmp_path / 'a', **args))
+    blocks = S._blocks
+    monkeypatch.setattr(S, '_blocks', lambda path, step: blocks(path, 7))
+    small = _arrays(build_cache(two_files[0], tmp_path / 'b', **args))
+    assert all(np.array_equal(whole[n], small[n]) and whole[n].dtype == small[n].dtype for n in whole)
+    assert whole['src_offsets'][0] == 0 and whole['src_offsets'][-1] == len(whole['src_ids'])
+
+
 def test_a_complete_cache_is_reused_and_a_changed_option_rebuilds(two_files, tmp_path, monkeypatch):
     import fastseq.stream as S
     args = dict(tgt_path=two_files[1], n_workers=0, verbose=False)
@@ -75,7 +87,7 @@ def test_question_filter_while_streaming(tmp_path):
     (tmp_path / 'q.tsv').write_text("fr\ten\nQui es-tu ? Dis-moi.\tWho are you? Tell me.\nJe vois.\tI see.\n"
                                     "Où est-il ?\tWhere is he?\n", encoding='utf-8')
     folder = build_cache(tmp_path / 'q.tsv', tmp_path / 'c', questions=True, valid_pct=0, n_workers=0, verbose=False)
-    dls = Seq2SeqDataLoaders.from_cache(folder, bs=2, device='cpu', verbose=False)
+    dls = Seq2SeqDataLoaders.from_cache(folder, bs=2, max_len=100, device='cpu', verbose=False)
     texts = [dls.processor.src_text(dls.train_ds[i][0]) for i in range(len(dls.train_ds))]
     assert texts == ['xxmaj qui es - tu ?', 'xxmaj où est -il ?']
 
