@@ -4,10 +4,10 @@ import time
 
 import torch
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
+from fastai.torch_core import get_model
 from fastcore.basics import noop
 
 from .errors import NonFiniteLossError
-from .model import unwrap
 
 __all__ = ['TeacherForcing', 'AttentionCapture', 'StopOnNonFiniteLoss', 'TimeBudget', 'EpochPrinter',
            'forcing_probability']
@@ -32,9 +32,9 @@ class TeacherForcing(Callback):
         if not self.training: p = 0.
         elif hasattr(self.learn, 'lr_finder'): p = self.start  # lr_find holds the start value
         else: p = forcing_probability(self.pct_train, self.start, self.end, self.pct, self.warmup)
-        unwrap(self.learn.model).pr_force = p
+        get_model(self.learn.model).pr_force = p
 
-    def after_fit(self): unwrap(self.learn.model).pr_force = 0.
+    def after_fit(self): get_model(self.learn.model).pr_force = 0.
 
 
 class AttentionCapture(Callback):
@@ -44,15 +44,18 @@ class AttentionCapture(Callback):
     def __init__(self, every_batch=False): self.every_batch, self.weights, self.batches = every_batch, None, []
 
     def before_validate(self):
-        unwrap(self.learn.model).keep_attention, self.batches = True, []
+        get_model(self.learn.model).keep_attention, self.batches = True, []
 
     def after_pred(self):
-        attn = unwrap(self.learn.model).attention
+        attn = get_model(self.learn.model).attention
         if self.training or attn is None: return
         self.weights = attn.detach().cpu()
         if self.every_batch: self.batches.append(self.weights)
 
-    def after_validate(self): unwrap(self.learn.model).keep_attention, unwrap(self.learn.model).attention = False, None
+    def after_validate(self):
+        model = get_model(self.learn.model)
+        model.keep_attention, model.attention = False, None
+
     def after_fit(self): self.after_validate()
 
 

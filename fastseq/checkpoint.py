@@ -5,13 +5,12 @@ import random
 import numpy as np
 import torch
 from fastai.callback.core import Callback
-from fastai.torch_core import rank_distrib
+from fastai.torch_core import get_model, rank_distrib
 from fastcore.foundation import L
 from fastcore.xtras import Path
 
 from .errors import ModelFileError
 from .io import atomic_path
-from .model import unwrap
 
 __all__ = ['CheckpointEveryEpoch', 'save_checkpoint', 'load_checkpoint', 'resume']
 
@@ -37,7 +36,7 @@ def _set_random_states(learn, states):
 def save_checkpoint(learn, path, epoch, extra=None):
     "Write model, optimizer and random states after `epoch` (0-based) to `path` atomically."
     state = {'format': CHECKPOINT_FORMAT, 'version': CHECKPOINT_VERSION, 'epoch': epoch, 'n_epoch': learn.n_epoch,
-             'config': unwrap(learn.model).config.to_dict(), 'model': unwrap(learn.model).state_dict(),
+             'config': get_model(learn.model).config.to_dict(), 'model': get_model(learn.model).state_dict(),
              'opt': learn.opt.state_dict(), 'random': _random_states(learn), 'extra': extra or {}}
     with atomic_path(path) as tmp: torch.save(state, tmp)
     return path
@@ -52,10 +51,10 @@ def load_checkpoint(learn, path):
         raise ModelFileError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
     if not isinstance(state, dict) or state.get('format') != CHECKPOINT_FORMAT:
         raise ModelFileError(f"{path}: not a fastseq checkpoint")
-    if state['config'] != unwrap(learn.model).config.to_dict():
+    if state['config'] != get_model(learn.model).config.to_dict():
         raise ModelFileError(f"{path}: the checkpoint's model configuration differs from this run's "
                              f"(was it written with other --emb-sz/--n-hid/--bidir or another corpus?)")
-    unwrap(learn.model).load_state_dict(state['model'])
+    get_model(learn.model).load_state_dict(state['model'])
     if learn.opt is None: learn.create_opt()
     learn.opt.load_state_dict(state['opt'])
     _set_random_states(learn, state['random'])

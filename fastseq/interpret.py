@@ -3,12 +3,12 @@ import math
 
 import pandas as pd
 import torch
+from fastai.torch_core import get_model
 
 from .data import pad_batch
 from .decode import score_tokens
 from .io import atomic_path, show_table
 from .metrics import valid_subset
-from .model import unwrap
 
 __all__ = ['plot_attention', 'plot_attention_steps', 'attention_figures', 'save_figure', 'results_table',
            'sentence_losses', 'Seq2SeqInterpretation']
@@ -98,7 +98,7 @@ class Seq2SeqInterpretation:
         "Decode (free-running) and score all validation pairs, or a seeded subset of `n_items`."
         import sacrebleu
         t = results_table(learn, n_items, beam, seed)
-        t['loss'] = sentence_losses(unwrap(learn.model), learn.dls.processor, list(t.source), list(t.reference))
+        t['loss'] = sentence_losses(get_model(learn.model), learn.dls.processor, list(t.source), list(t.reference))
         t['bleu'] = [sacrebleu.sentence_bleu(h, [r]).score for h, r in zip(t.prediction, t.reference)]
         return cls(learn, t)
 

@@ -6,6 +6,7 @@ import fastai.callback.progress  # noqa: F401  (progress bars for fit and lr_fin
 import fastai.callback.schedule  # noqa: F401  (Learner.fit_one_cycle, Learner.lr_find)
 from fastai.callback.training import GradientClip
 from fastai.learner import Learner
+from fastai.torch_core import get_model
 from fastcore.xtras import Path
 
 from .callbacks import StopOnNonFiniteLoss
@@ -14,7 +15,7 @@ from .inference import Translator
 from .interpret import attention_figures, results_table, save_figure
 from .io import atomic_path, show_table
 from .metrics import ChrF, CorpusBLEU, Perplexity, Seq2SeqLoss, TokenAccuracy
-from .model import Seq2SeqConfig, Seq2SeqRNN, unwrap
+from .model import Seq2SeqConfig, Seq2SeqRNN
 
 __all__ = ['Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter']
 
@@ -30,7 +31,7 @@ class Seq2SeqLearner(Learner):
     "A `Learner` that can translate raw text and export atomically."
     def translate(self, texts, beam=1, bs=64, **kwargs):
         "Translations of a string or a list of strings: greedy (beam=1) or beam search; see `translate_texts`."
-        return Translator(unwrap(self.model), self.dls.processor).translate(texts, beam=beam, bs=bs, **kwargs)
+        return Translator(get_model(self.model), self.dls.processor).translate(texts, beam=beam, bs=bs, **kwargs)
 
     def show_attention(self, texts, kind='heatmap', path=None):
         "Attention figure(s) for a text or texts: 'heatmap' (output × source) or 'steps' (one plot per step)."
@@ -47,7 +48,7 @@ class Seq2SeqLearner(Learner):
 
     def save_translator(self, path):
         "Write a pickle-free bundle (safetensors weights + JSON config and vocabularies) that `Translator.load` reads."
-        return Translator(unwrap(self.model), self.dls.processor).save(path)
+        return Translator(get_model(self.model), self.dls.processor).save(path)
 
     def valid_pairs(self):
         "The validation split's (source text, reference text) pairs as the metrics score them."

@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import AdditiveAttention
 
-__all__ = ['Seq2SeqConfig', 'Encoder', 'Decoder', 'Seq2SeqRNN', 'forcing_segments', 'unwrap']
+__all__ = ['Seq2SeqConfig', 'Encoder', 'Decoder', 'Seq2SeqRNN', 'forcing_segments']
 
 
 @dataclass
@@ -172,8 +172,3 @@ def forcing_segments(plan):
     "(start, end) step ranges: a range ends after each step whose next input is not forced, or at the last step."
     ends = [i + 1 for i, forced in enumerate(plan) if not forced and i + 1 < len(plan)] + [len(plan)]
     return list(zip([0] + ends[:-1], ends))
-
-
-def unwrap(model):
-    "The `Seq2SeqRNN` inside a `DistributedDataParallel` wrapper (data-parallel training), or `model` itself."
-    return getattr(model, 'module', model)
