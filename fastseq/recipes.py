@@ -3,9 +3,8 @@ import subprocess
 import sys
 import time
 
-import torch
 from fastai.callback.progress import ProgressCallback
-from fastai.torch_core import rank_distrib, set_seed
+from fastai.torch_core import distrib_barrier, rank_distrib, set_seed
 from fastcore.xtras import Path
 
 from .callbacks import EpochPrinter, TeacherForcing, TimeBudget
@@ -68,9 +67,9 @@ def fit_with_frozen_embeddings(learn, epochs, lr, freeze_epochs=0, cbs=None, min
 
 def _dls_from_args(a, path):
     "The DataLoaders the arguments describe; `path` (the output folder) is where corpus vectors get cached."
+    if a.stream_cache: return _streamed_dls(a, path)
     kw = dict(bs=a.bs, valid_pct=a.valid_pct, seed=a.seed, max_len=a.max_len, min_freq=a.min_freq,
               normalize=not a.no_normalize, questions=a.questions, path=path, verbose=rank_distrib() == 0)
-    if a.stream_cache: return _streamed_dls(a, path)
     if a.data == 'phrasebook':
         return Seq2SeqDataLoaders.from_df(phrasebook(a.n_pairs, a.seed), a.src, a.tgt, **kw)
     return Seq2SeqDataLoaders.from_tsv(a.data, a.src, a.tgt, valid=a.valid, skip_bad_lines=a.skip_bad_lines, **kw)
@@ -82,10 +81,10 @@ def _streamed_dls(a, path):
     build = lambda: build_cache(a.data, a.stream_cache, tgt_path=a.data_tgt, src=a.src, tgt=a.tgt,
                                 questions=a.questions, valid_pct=a.valid_pct, seed=a.seed, min_freq=a.min_freq,
                                 normalize=not a.no_normalize, n_workers=a.workers, verbose=rank_distrib() == 0)
-    if is_distributed():
+    if is_distributed():   # not fastai's rank0_first: its DistributedTrainer lacks cpu=True
         init_distributed()
         if rank_distrib() == 0: build()
-        torch.distributed.barrier()
+        distrib_barrier()
     folder = build()
     return Seq2SeqDataLoaders.from_cache(folder, bs=a.bs, max_len=a.max_len, path=path, verbose=rank_distrib() == 0)
 
