@@ -23,7 +23,7 @@ demo: $(CORE)
 	$(VENV)/bin/fastseq demo --out demo_out
 
 test: $(DEV)
-	$(PY) -m pytest -q
+	$(PY) -m pytest
 
 lint: $(DEV)
 	$(VENV)/bin/ruff check fastseq tests

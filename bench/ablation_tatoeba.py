@@ -18,7 +18,7 @@ from fastseq.callbacks import TeacherForcing, TimeBudget
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.learner import seq2seq_learner
 from fastseq.metrics import corpus_bleu, corpus_chrf, tokenized_bleu
-from fastseq.recipes import plain_progress
+from fastseq.training import plain_progress
 
 ROWS = [('plain seq2seq', dict(attention=False, bidir=False), False, None, 1),
         ('+ bidirectional', dict(attention=False, bidir=True), False, None, 1),

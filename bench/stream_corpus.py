@@ -34,7 +34,7 @@ def du(folder): return sum(f.stat().st_size for f in Path(folder).rglob('*') if 
 def one_run(folder, workers, questions):
     "Build the cache from scratch, load DataLoaders from it, re-run the build: figures as one JSON line."
     from fastseq.data import Seq2SeqDataLoaders
-    from fastseq.stream import build_cache
+    from fastseq.cache import build_cache
     src, tgt = folder / 'corpus.fr', folder / 'corpus.en'
     cache = folder / f"cache_w{workers}{'_q' if questions else ''}"
     shutil.rmtree(cache, ignore_errors=True)

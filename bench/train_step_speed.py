@@ -12,19 +12,20 @@ import time
 import numpy as np
 import torch
 
-from fastseq.bench import LESSON_BS, LESSON_LR, LESSON_PRESET
+from fastseq.bench import LESSON
+from fastseq.training import model_options
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.metrics import Seq2SeqLoss
 from fastseq.model import Seq2SeqRNN
 
 
 def main(path, pr_force, n_batches=60, warmup=10):
-    dls = Seq2SeqDataLoaders.from_tsv(path, 'fr', 'en', bs=LESSON_BS, valid_pct=0.02, seed=0, min_freq=2, max_len=30,
+    dls = Seq2SeqDataLoaders.from_tsv(path, 'fr', 'en', bs=LESSON.bs, valid_pct=0.02, seed=0, min_freq=2, max_len=30,
                                       device=torch.device('cpu'), verbose=False)
     torch.manual_seed(0); random.seed(0); np.random.seed(0)
-    model = Seq2SeqRNN.from_sizes(len(dls.processor.src_vocab), len(dls.processor.tgt_vocab), **LESSON_PRESET)
+    model = Seq2SeqRNN.from_sizes(len(dls.processor.src_vocab), len(dls.processor.tgt_vocab), **model_options(LESSON))
     model.train(); model.pr_force = pr_force
-    opt, loss_func, batches = torch.optim.Adam(model.parameters(), LESSON_LR), Seq2SeqLoss(1), iter(dls.train)
+    opt, loss_func, batches = torch.optim.Adam(model.parameters(), LESSON.lr), Seq2SeqLoss(1), iter(dls.train)
     for i in range(n_batches):
         src, tgt, _ = next(batches)
         if i == warmup: t0, n_tok = time.perf_counter(), 0

@@ -4,27 +4,19 @@ import resource
 import time
 
 import torch
-from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import ProgressCallback
 
-from .callbacks import TeacherForcing
+from .callbacks import Autocast, TeacherForcing, ThroughputMeter, sync_device
 from .data import Seq2SeqDataLoaders, pad_batch
 from .datasets import phrasebook, read_tsv
 from .inference import decode_batch
 from .learner import seq2seq_learner
+from .training import TrainConfig, model_options
 
-__all__ = ['LESSON_PRESET', 'matmul_peak', 'train_flops_per_token', 'ThroughputMeter', 'Autocast', 'bench_data',
+__all__ = ['LESSON', 'matmul_peak', 'train_flops_per_token', 'bench_data',
            'bench_train', 'bench_decode', 'run_bench']
 
-# The lesson's sizes: embeddings 300, encoder GRU 2 × 256 unidirectional, decoder GRU 2 × 300, additive attention,
-# tied output; the dropouts are Seq2SeqConfig's defaults, which are the lesson's.
-LESSON_PRESET = dict(emb_sz_src=300, emb_sz_tgt=300, n_hid_enc=256, n_layers_enc=2, bidir=False, n_hid_dec=300,
-                     n_layers_dec=2, att_sz=300)
-LESSON_BS, LESSON_FORCING, LESSON_LR = 125, 0.5, 2e-3
-
-
-def _sync(device):
-    if torch.device(device).type == 'cuda': torch.cuda.synchronize()
+LESSON = TrainConfig.from_preset('lesson')  # the lesson's sizes, batch, learning rate and forcing
 
 
 def matmul_peak(device='cpu', dtype=torch.float32, n=2048, seconds=1.0):
@@ -32,11 +24,11 @@ def matmul_peak(device='cpu', dtype=torch.float32, n=2048, seconds=1.0):
     throughput is compared with (bf16 without hardware support is emulated and slow, so it is timed as briefly)."""
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     t0 = time.perf_counter()
-    a @ b; _sync(device)
+    a @ b; sync_device(device)
     reps = max(1, min(20, int(seconds / (time.perf_counter() - t0))))
     t0 = time.perf_counter()
     for _ in range(reps): a @ b
-    _sync(device)
+    sync_device(device)
     return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
 
 
@@ -57,54 +49,12 @@ def train_flops_per_token(c, src_per_tgt=1.0, mean_src_len=10.0):
     return 6 * (dec + src_per_tgt * enc)
 
 
-class ThroughputMeter(Callback):
-    """Counts real (non-pad) tokens of training batches after `warmup` batches and stops the fit `seconds` of training
-    later; validation passes between epochs are not timed. One device sync at the start and one at the end."""
-    order = 100
-    def __init__(self, seconds, warmup=10, pad_idx=1):
-        self.seconds, self.warmup, self.pad_idx = seconds, warmup, pad_idx
-
-    def before_fit(self): self.n, self.src, self.tgt, self.t0, self.paused, self.elapsed = 0, 0, 0, None, 0., 0.
-    def _elapsed(self): return time.perf_counter() - self.t0 - self.paused
-
-    def after_batch(self):
-        if not self.training: return
-        self.n += 1
-        if self.n == self.warmup:
-            _sync(self.dls.device); self.t0 = time.perf_counter()
-        elif self.n > self.warmup:
-            self.src = self.src + (self.xb[0] != self.pad_idx).sum()   # device tensors: no host sync per batch
-            self.tgt = self.tgt + (self.yb[0] != self.pad_idx).sum()
-            if self._elapsed() >= self.seconds: raise CancelFitException()
-
-    def before_validate(self): self.valid_start = time.perf_counter()
-    def after_validate(self):
-        if self.t0 is not None: self.paused += time.perf_counter() - self.valid_start
-
-    def after_fit(self):
-        _sync(self.dls.device)
-        if self.t0 is not None: self.elapsed = self._elapsed()
-        self.src, self.tgt = int(self.src), int(self.tgt)
-
-
-class Autocast(Callback):
-    """bf16 autocast around the forward pass and loss on any device (fastai's `MixedPrecision` is CUDA-only);
-    bf16 keeps fp32's range, so no gradient scaling is needed."""
-    order = 10
-    def __init__(self, dtype=torch.bfloat16): self.dtype = dtype
-    def before_batch(self):
-        self.ctx = torch.autocast(self.dls.device.type, dtype=self.dtype)
-        self.ctx.__enter__()
-    def after_loss(self): self.ctx.__exit__(None, None, None)
-    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
-
-
 def bench_data(data='phrasebook', valid=None, n_pairs=20000, device=None):
     "DataLoaders at the benchmark's settings, and pairs/s through tokenization + numericalization (reading excluded)."
     df = phrasebook(n_pairs, 0) if data == 'phrasebook' else read_tsv(data, 'fr', 'en')
     valid_df = None if valid is None else read_tsv(valid, 'fr', 'en')
     t0 = time.perf_counter()
-    dls = Seq2SeqDataLoaders.from_df(df, bs=LESSON_BS, valid_pct=0.1, valid_df=valid_df, seed=0, max_len=30,
+    dls = Seq2SeqDataLoaders.from_df(df, bs=LESSON.bs, valid_pct=0.1, valid_df=valid_df, seed=0, max_len=30,
                                      min_freq=2, device=device, verbose=False)
     n = len(df) + (0 if valid_df is None else len(valid_df))
     return dls, {'pairs': n, 'pairs_per_s': n / (time.perf_counter() - t0)}
@@ -112,12 +62,12 @@ def bench_data(data='phrasebook', valid=None, n_pairs=20000, device=None):
 
 def bench_train(dls, seconds=30., precision='fp32', warmup=10):
     "Train the lesson preset for `seconds` after `warmup` batches; throughput, memory and FLOP figures."
-    learn = seq2seq_learner(dls, metrics=[], **LESSON_PRESET)
+    learn = seq2seq_learner(dls, metrics=[], **model_options(LESSON))
     learn.remove_cb(ProgressCallback)
     meter = ThroughputMeter(seconds, warmup, dls.processor.tgt_vocab.pad_idx)
-    cbs = [TeacherForcing(LESSON_FORCING, LESSON_FORCING), meter] + ([Autocast()] if precision == 'bf16' else [])
+    cbs = [TeacherForcing(LESSON.tf_start, LESSON.tf_end), meter] + ([Autocast()] if precision == 'bf16' else [])
     if dls.device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
-    with learn.no_logging(): learn.fit(1000, LESSON_LR, cbs=cbs)
+    with learn.no_logging(): learn.fit(1000, LESSON.lr, cbs=cbs)
     if meter.elapsed == 0: raise ValueError("the training data ran out before the benchmark's warm-up batches ended")
     ds = dls.train_ds
     c = learn.model.config
@@ -131,7 +81,7 @@ def bench_train(dls, seconds=30., precision='fp32', warmup=10):
     return learn, out
 
 
-def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON_BS):
+def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs):
     "Sentences/s and output tokens/s (up to and including eos) of greedy and beam decoding, batches sorted by length."
     ids = sorted((s for s in processor.src_ids(texts) if s), key=len, reverse=True)
     device, eos = next(model.parameters()).device, processor.tgt_vocab.eos_idx

@@ -1,5 +1,6 @@
 """Training callbacks: `TeacherForcing` with a linearly decaying forcing probability, `AttentionCapture`,
-`StopOnNonFiniteLoss`, `TimeBudget` for schedules that end on time, and `EpochPrinter` for logs without a terminal."""
+`StopOnNonFiniteLoss`, `TimeBudget` for schedules that end on time, `EpochPrinter` for logs without a terminal, and
+the benchmark's `ThroughputMeter` and `Autocast`."""
 import time
 
 import torch
@@ -10,7 +11,7 @@ from fastcore.basics import noop
 from .errors import NonFiniteLossError
 
 __all__ = ['TeacherForcing', 'AttentionCapture', 'StopOnNonFiniteLoss', 'TimeBudget', 'EpochPrinter',
-           'forcing_probability']
+           'ThroughputMeter', 'Autocast', 'sync_device', 'forcing_probability']
 
 
 def forcing_probability(pct_train, start=1., end=0., pct=1., warmup=0.):
@@ -121,3 +122,50 @@ def _fmt(v):
     if isinstance(v, int): return f"{v:>10d}"
     if isinstance(v, float): return f"{v:>10.4f}"
     return f"{str(v):>10}"
+
+
+def sync_device(device):
+    "Wait for the device's queued work, so that a clock reading covers it (a no-op on CPU)."
+    if torch.device(device).type == 'cuda': torch.cuda.synchronize()
+
+
+class ThroughputMeter(Callback):
+    """Counts real (non-pad) tokens of training batches after `warmup` batches and stops the fit `seconds` of training
+    later; validation passes between epochs are not timed. One device sync at the start and one at the end."""
+    order = 100
+    def __init__(self, seconds, warmup=10, pad_idx=1):
+        self.seconds, self.warmup, self.pad_idx = seconds, warmup, pad_idx
+
+    def before_fit(self): self.n, self.src, self.tgt, self.t0, self.paused, self.elapsed = 0, 0, 0, None, 0., 0.
+    def _elapsed(self): return time.perf_counter() - self.t0 - self.paused
+
+    def after_batch(self):
+        if not self.training: return
+        self.n += 1
+        if self.n == self.warmup:
+            sync_device(self.dls.device); self.t0 = time.perf_counter()
+        elif self.n > self.warmup:
+            self.src = self.src + (self.xb[0] != self.pad_idx).sum()   # device tensors: no host sync per batch
+            self.tgt = self.tgt + (self.yb[0] != self.pad_idx).sum()
+            if self._elapsed() >= self.seconds: raise CancelFitException()
+
+    def before_validate(self): self.valid_start = time.perf_counter()
+    def after_validate(self):
+        if self.t0 is not None: self.paused += time.perf_counter() - self.valid_start
+
+    def after_fit(self):
+        sync_device(self.dls.device)
+        if self.t0 is not None: self.elapsed = self._elapsed()
+        self.src, self.tgt = int(self.src), int(self.tgt)
+
+
+class Autocast(Callback):
+    """bf16 autocast around the forward pass and loss on any device (fastai's `MixedPrecision` is CUDA-only);
+    bf16 keeps fp32's range, so no gradient scaling is needed."""
+    order = 10
+    def __init__(self, dtype=torch.bfloat16): self.dtype = dtype
+    def before_batch(self):
+        self.ctx = torch.autocast(self.dls.device.type, dtype=self.dtype)
+        self.ctx.__enter__()
+    def after_loss(self): self.ctx.__exit__(None, None, None)
+    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)

@@ -51,9 +51,12 @@ def load_checkpoint(learn, path):
         raise ModelFileError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
     if not isinstance(state, dict) or state.get('format') != CHECKPOINT_FORMAT:
         raise ModelFileError(f"{path}: not a fastseq checkpoint")
+    if state.get('version') != CHECKPOINT_VERSION:
+        raise ModelFileError(f"{path}: checkpoint version {state.get('version')}, this fastseq reads version "
+                             f"{CHECKPOINT_VERSION}")
     if state['config'] != get_model(learn.model).config.to_dict():
         raise ModelFileError(f"{path}: the checkpoint's model configuration differs from this run's "
-                             f"(was it written with other --emb-sz/--n-hid/--bidir or another corpus?)")
+                             f"(was it written with other model sizes or another corpus?)")
     get_model(learn.model).load_state_dict(state['model'])
     if learn.opt is None: learn.create_opt()
     learn.opt.load_state_dict(state['opt'])

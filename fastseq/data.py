@@ -1,20 +1,19 @@
 """Tokenize, numericalize, sortish batching with end padding → fastai `DataLoaders` of (src, tgt, tgt)."""
-import json
-
 import numpy as np
 import pandas as pd
 import torch
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.torch_core import default_device
-from fastcore.xtras import Path
 
-from .datasets import question_filter, read_files, read_tsv, clean_pairs
+from .cache import open_cache
+from .datasets import clean_pairs, question_filter, read_files, read_tsv
 from .io import show_table
+from .pairs import PairDataset
 from .tokenize import Seq2SeqTokenizer
 from .vocab import Vocab
 
-__all__ = ['TextProcessor', 'PairDataset', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
+__all__ = ['TextProcessor', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
 
 
 class TextProcessor:
@@ -38,33 +37,6 @@ class TextProcessor:
 def _until_eos(ids, vocab):
     ids = [int(i) for i in ids]
     return ids[:ids.index(vocab.eos_idx)] if vocab.eos_idx in ids else ids
-
-
-def _flatten(seqs):
-    "Concatenated int32 array and offsets of a list of id lists."
-    lens = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
-    offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
-    np.cumsum(lens, out=offsets[1:])
-    flat = np.fromiter((i for s in seqs for i in s), dtype=np.int32, count=int(offsets[-1]))
-    return flat, offsets
-
-
-class PairDataset:
-    "Numericalized (source ids, target ids) pairs stored flat, with the raw texts kept for scoring."
-    def __init__(self, src_ids, tgt_ids, texts=None):
-        assert len(src_ids) == len(tgt_ids)
-        (self.src, self.src_off), (self.tgt, self.tgt_off) = _flatten(src_ids), _flatten(tgt_ids)
-        self.texts = texts  # list of (source text, reference text), or None
-
-    def __len__(self): return len(self.src_off) - 1
-    def __getitem__(self, i):
-        return self.src[self.src_off[i]:self.src_off[i + 1]], self.tgt[self.tgt_off[i]:self.tgt_off[i + 1]]
-
-    @property
-    def src_lens(self): return np.diff(self.src_off)
-    @property
-    def tgt_lens(self): return np.diff(self.tgt_off)
-    def new_empty(self): return PairDataset([], [])
 
 
 def pad_batch(seqs, pad_idx):
@@ -121,10 +93,6 @@ def _split(df, valid_pct, seed):
     return df.iloc[perm[n_valid:]], df.iloc[perm[:n_valid]]
 
 
-def _length_limit(lens, max_len):
-    return int(np.percentile(lens, 99)) if max_len is None else int(max_len)
-
-
 class Seq2SeqDataLoaders(DataLoaders):
     "Train and valid `SortishDL`s of a parallel corpus, with the `TextProcessor` that made them."
     def __init__(self, *loaders, path='.', device=None, processor=None, src='fr', tgt='en', stats=None):
@@ -161,16 +129,13 @@ class Seq2SeqDataLoaders(DataLoaders):
         tr_src, tr_tgt = src_tok(train_df[src], n_workers), tgt_tok(train_df[tgt], n_workers)
         proc = TextProcessor(src_tok, tgt_tok, Vocab.from_tokens(tr_src, max_vocab=max_vocab, min_freq=min_freq),
                              Vocab.from_tokens(tr_tgt, max_vocab=max_vocab, min_freq=min_freq))
-        src_lim = _length_limit([len(t) for t in tr_src], max_len)
-        tgt_lim = _length_limit([len(t) for t in tr_tgt], max_len)
-        keep = [i for i, (s, t) in enumerate(zip(tr_src, tr_tgt)) if len(s) <= src_lim and len(t) <= tgt_lim]
-        train_ds = PairDataset([proc.src_vocab.numericalize(tr_src[i]) for i in keep],
-                               [proc.tgt_vocab.numericalize(tr_tgt[i]) + [Vocab.eos_idx] for i in keep])
+        train_ds, limits = PairDataset.from_lists([proc.src_vocab.numericalize(s) for s in tr_src],
+                                                  [proc.tgt_vocab.numericalize(t) + [Vocab.eos_idx] for t in tr_tgt]
+                                                  ).limited(max_len)
         valid_texts = list(zip(valid_df[src], valid_df[tgt]))
-        valid_ds = PairDataset(proc.src_ids(valid_df[src], n_workers), proc.tgt_ids(valid_df[tgt], n_workers),
-                               valid_texts)
-        stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), dropped_long=len(tr_src) - len(keep),
-                     src_len_limit=src_lim, tgt_len_limit=tgt_lim, src_vocab=len(proc.src_vocab),
+        valid_ds = PairDataset.from_lists(proc.src_ids(valid_df[src], n_workers),
+                                          proc.tgt_ids(valid_df[tgt], n_workers), valid_texts)
+        stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), **limits, src_vocab=len(proc.src_vocab),
                      tgt_vocab=len(proc.tgt_vocab), **{k: v for k, v in df.attrs.items() if k != 'source'})
         return cls._from_datasets(train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose)
 
@@ -187,18 +152,16 @@ class Seq2SeqDataLoaders(DataLoaders):
 
     @classmethod
     def from_cache(cls, folder, bs=64, max_len=None, device=None, path='.', verbose=True):
-        """From a `fastseq.stream.build_cache` folder: training pairs memory-mapped (nothing per pair in RAM but
+        """From a `fastseq.cache.build_cache` folder: training pairs memory-mapped (nothing per pair in RAM but
         indices and lengths), validation pairs tokenized from their stored texts; the cache's vocabularies."""
-        from .stream import CachedPairs, read_manifest
-        folder, meta = Path(folder), read_manifest(folder)
-        o = meta['options']
+        corpus = open_cache(folder)
+        o = corpus.options
         proc = TextProcessor(Seq2SeqTokenizer(o['src'], o['normalize']), Seq2SeqTokenizer(o['tgt'], o['normalize']),
-                             Vocab.load(folder / 'src_vocab.json'), Vocab.load(folder / 'tgt_vocab.json'))
-        train_ds, valid = CachedPairs(folder, max_len), json.loads((folder / 'valid.json').read_text())
-        valid_ds = PairDataset(proc.src_ids([s for s, _ in valid]), proc.tgt_ids([t for _, t in valid]),
-                               [tuple(p) for p in valid])
-        stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), dropped_long=train_ds.dropped,
-                     src_len_limit=train_ds.src_limit, tgt_len_limit=train_ds.tgt_limit, src_vocab=len(proc.src_vocab),
+                             corpus.src_vocab, corpus.tgt_vocab)
+        train_ds, limits = corpus.train.limited(max_len)
+        valid_ds = PairDataset.from_lists(proc.src_ids([s for s, _ in corpus.valid]),
+                                          proc.tgt_ids([t for _, t in corpus.valid]), corpus.valid)
+        stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), **limits, src_vocab=len(proc.src_vocab),
                      tgt_vocab=len(proc.tgt_vocab))
         return cls._from_datasets(train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose)
 

@@ -1,4 +1,5 @@
-"""Corpus readers (TSV/CSV, DataFrame, two line-aligned files), the lesson's question filter, the phrasebook."""
+"""Corpus readers (TSV/CSV, DataFrame, two line-aligned files; whole or as streams), the lesson's question filter,
+the phrasebook."""
 import csv
 import re
 import warnings
@@ -10,7 +11,8 @@ from fastcore.xtras import Path
 from .errors import CorpusError, CorpusNotFoundError
 from .phrasebook import phrasebook
 
-__all__ = ['phrasebook', 'read_tsv', 'read_files', 'clean_pairs', 'question_filter', 'TATOEBA_COLUMNS']
+__all__ = ['phrasebook', 'read_tsv', 'read_files', 'stream_pairs', 'count_lines', 'clean_pairs', 'question_filter',
+           'TATOEBA_COLUMNS']
 
 TATOEBA_COLUMNS = ('en', 'fr', 'attribution')  # the headerless ManyThings/Tatoeba export
 _RE_EN_Q, _RE_FR_Q = re.compile(r'^(Wh[^?.!]+\?)'), re.compile(r'^([^?.!]+\?)')
@@ -59,37 +61,64 @@ def _header_and_rows(path, src, tgt, sep, names, skip_bad=False):
                       f"pass names=[...] for a headerless file", path, 1)
 
 
+def _tsv_rows(path, src, tgt, sep, names, skip_bad=False):
+    "(line, source, target) of each data row; a bad row raises, or with `skip_bad` comes as (line, None, None)."
+    cols, rows = _header_and_rows(path, src, tgt, sep, names, skip_bad)
+    for c in (src, tgt):
+        if c not in cols: raise CorpusError(f"no column {c!r}; the columns are {cols}", path, 1)
+    i_src, i_tgt = cols.index(src), cols.index(tgt)
+    for i, fields in rows:
+        if fields is not None and len(fields) == len(cols): yield i, fields[i_src], fields[i_tgt]
+        elif skip_bad: yield i, None, None
+        else: raise CorpusError(f"expected {len(cols)} columns, found {len(fields)} "
+                                f"(pass skip_bad_lines=True to skip such lines)", path, i)
+
+
+def _sep_for(path, sep): return sep or (',' if Path(path).suffix.lower() == '.csv' else '\t')
+
+
 def read_tsv(path, src='fr', tgt='en', sep=None, names=None, skip_bad_lines=False):
     "DataFrame with columns `src` and `tgt` from a TSV/CSV file; bad lines raise (or are skipped and counted)."
     path = _existing(path)
-    sep = sep or (',' if path.suffix.lower() == '.csv' else '\t')
-    cols, rows = _header_and_rows(path, src, tgt, sep, names, skip_bad_lines)
-    for c in (src, tgt):
-        if c not in cols: raise CorpusError(f"no column {c!r}; the columns are {cols}", path, 1)
-    i_src, i_tgt, data, bad = cols.index(src), cols.index(tgt), [], 0
-    for i, fields in rows:
-        if fields is None or len(fields) != len(cols):
-            if not skip_bad_lines:
-                raise CorpusError(f"expected {len(cols)} columns, found {len(fields)} "
-                                  f"(pass skip_bad_lines=True to skip such lines)", path, i)
-            bad += 1; continue
-        data.append((fields[i_src], fields[i_tgt]))
+    data, bad = [], 0
+    for _, s, t in _tsv_rows(path, src, tgt, _sep_for(path, sep), names, skip_bad_lines):
+        if s is None: bad += 1
+        else: data.append((s, t))
     if bad: warnings.warn(f"{path}: skipped {bad} lines with a wrong number of columns or bytes that are not UTF-8",
                           stacklevel=2)
     return clean_pairs(pd.DataFrame(data, columns=[src, tgt]), src, tgt, skipped_bad_lines=bad, source=str(path))
 
 
+def _file_pairs(src_path, tgt_path):
+    "(line, source, target) of two line-aligned files, lazily; a length mismatch names the line where one ran out."
+    for s, t in zip_longest(_decoded_lines(src_path), _decoded_lines(tgt_path)):
+        if s is None or t is None:
+            (short, long), line = ((src_path, tgt_path), t[0]) if s is None else ((tgt_path, src_path), s[0])
+            raise CorpusError(f"the files are not line-aligned: {long} goes on past the end of this one", short, line)
+        yield s[0], s[1], t[1]
+
+
+def stream_pairs(path, tgt_path=None, src='fr', tgt='en', names=None, sep=None):
+    "(line number, source text, target text) of a TSV/CSV (`tgt_path` None) or of two line-aligned files, lazily."
+    if tgt_path is None:
+        path = _existing(path)
+        return _tsv_rows(path, src, tgt, _sep_for(path, sep), names)
+    return _file_pairs(_existing(path, 'source file'), _existing(tgt_path, 'target file'))
+
+
 def read_files(src_path, tgt_path, src='fr', tgt='en'):
     "DataFrame from two line-aligned files (one sentence per line, the giga-fren layout), read as streams."
-    src_path, tgt_path = _existing(src_path, 'source file'), _existing(tgt_path, 'target file')
-    data, n_src, n_tgt = [], 0, 0
-    for s, t in zip_longest(_decoded_lines(src_path), _decoded_lines(tgt_path)):
-        n_src, n_tgt = n_src + (s is not None), n_tgt + (t is not None)
-        if s is not None and t is not None: data.append((s[1], t[1]))
-    if n_src != n_tgt:
-        raise CorpusError(f"the files are not line-aligned: {src_path} has {n_src} lines, {tgt_path} has {n_tgt}")
+    data = [(s, t) for _, s, t in stream_pairs(src_path, tgt_path)]
     if not data: raise CorpusError("the files are empty", src_path)
     return clean_pairs(pd.DataFrame(data, columns=[src, tgt]), src, tgt, source=f"{src_path} + {tgt_path}")
+
+
+def count_lines(path):
+    "Lines in a file, counted over raw bytes (about a second per GB): the progress bars' total."
+    n = 0
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 24), b''): n += block.count(b'\n')
+    return n
 
 
 def clean_pairs(df, src, tgt, source='DataFrame', **counts):

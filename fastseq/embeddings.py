@@ -121,12 +121,15 @@ def auto_epochs(n_tokens, budget=5_000_000, lo=5, hi=50):
 
 def train_vectors(token_lists, dim=300, epoch=None, min_count=1, **kwargs):
     """fastText skipgram vectors trained on tokenized sentences with fasttext-wheel (one thread: reproducible);
+    `token_lists` may be any iterable (it is streamed to fastText's input file, never held whole);
     `epoch=None` picks `auto_epochs` from the corpus size."""
     import fasttext
-    if epoch is None: epoch = auto_epochs(sum(len(t) for t in token_lists))
     with tempfile.TemporaryDirectory() as d:
-        corpus = Path(d) / 'corpus.txt'
-        corpus.write_text('\n'.join(' '.join(t) for t in token_lists) + '\n', encoding='utf-8')
+        corpus, n_tokens = Path(d) / 'corpus.txt', 0
+        with open(corpus, 'w', encoding='utf-8') as f:
+            for toks in token_lists:
+                f.write(' '.join(toks) + '\n'); n_tokens += len(toks)
+        if epoch is None: epoch = auto_epochs(n_tokens)
         return fasttext.train_unsupervised(str(corpus), model='skipgram', dim=dim, epoch=epoch, minCount=min_count,
                                            thread=1, verbose=0, **kwargs)
 
@@ -164,12 +167,13 @@ def side_matrix(dls, side, vecs, dim=None, init_range=0.1, verbose=True):
     proc = dls.processor
     vocab = proc.src_vocab if side == 'src' else proc.tgt_vocab
     if isinstance(vecs, str) and vecs == 'train':
-        ds, dim = dls.train_ds, dim or 300
-        ids = np.ascontiguousarray(ds.src if side == 'src' else ds.tgt)
-        key = hashlib.sha1(ids.tobytes() + json.dumps([vocab.itos, dim, init_range]).encode()).hexdigest()[:16]
-        tokens = lambda: [vocab.textify(pair[0 if side == 'src' else 1]) for pair in ds]
-        build = lambda: embedding_matrix(train_vectors(tokens(), dim=dim), vocab.itos, dim, init_range)
-        mat, cov = _cached(Path(dls.path) / f"fastseq_vectors_train_{key}", build)
+        ds, dim, i = dls.train_ds, dim or 300, 0 if side == 'src' else 1
+        h = hashlib.sha1(json.dumps([vocab.itos, dim, init_range]).encode())
+        for block in ds.token_blocks(side): h.update(block.tobytes())       # a memory-mapped cache stays on disk
+        if ds.keep is not None: h.update(np.ascontiguousarray(ds.keep).tobytes())
+        tokens = (vocab.textify(pair[i]) for pair in ds)                      # streamed, pair by pair
+        build = lambda: embedding_matrix(train_vectors(tokens, dim=dim), vocab.itos, dim, init_range)
+        mat, cov = _cached(Path(dls.path) / f"fastseq_vectors_train_{h.hexdigest()[:16]}", build)
     else: mat, cov = cached_embedding_matrix(vecs, vocab.itos, dls.path, dim, init_range)
     if verbose: print(f"{side} {cov}")
     return mat, cov

@@ -1,7 +1,7 @@
 """Errors fastseq raises at its boundaries: each names the file, line or argument at fault."""
 import errno
 
-__all__ = ['CorpusError', 'CorpusNotFoundError', 'ModelFileError', 'NonFiniteLossError']
+__all__ = ['CorpusError', 'CorpusNotFoundError', 'ModelFileError', 'NonFiniteLossError', 'OptionError']
 
 
 class CorpusError(ValueError):
@@ -24,3 +24,10 @@ class ModelFileError(ValueError):
 
 class NonFiniteLossError(FloatingPointError):
     "The training loss became NaN or infinite; the message names the epoch and batch and suggests a remedy."
+
+
+class OptionError(ValueError):
+    "An option value or combination that cannot work; `params` names the options at fault, as the message does."
+    def __init__(self, msg, *params):
+        super().__init__(msg)
+        self.params = params

@@ -5,7 +5,7 @@ import warnings
 from fastcore.basics import chunked
 from fastcore.xtras import Path
 
-from . import __version__
+from .version import __version__
 from .data import TextProcessor, pad_batch
 from .decode import beam_search, greedy_decode
 from .errors import ModelFileError
@@ -14,7 +14,7 @@ from .model import Seq2SeqConfig, Seq2SeqRNN
 from .tokenize import Seq2SeqTokenizer
 from .vocab import Vocab
 
-__all__ = ['MAX_SRC_LEN', 'translate_texts', 'decode_batch', 'Translator']
+__all__ = ['MAX_SRC_LEN', 'translate_texts', 'decode_batch', 'Translator', 'load_translator']
 
 MAX_SRC_LEN = 256  # longer inputs are cut (with a warning) so one pasted page cannot exhaust memory
 
@@ -61,9 +61,9 @@ def _result(processor, hyps, attn, j, src_len, with_attention, n_best):
     toks = hyps[0][0]
     text = processor.tgt_text(toks)
     if not with_attention: return text
-    out_toks = processor.tgt_vocab.textify(toks, strip_special=False)
-    n = out_toks.index('xxeos') + 1 if 'xxeos' in out_toks else len([t for t in out_toks if t != 'xxpad'])
-    return text, out_toks[:n], attn[j, :n, :src_len].cpu() if attn is not None else None
+    vocab = processor.tgt_vocab
+    n = toks.index(vocab.eos_idx) + 1 if vocab.eos_idx in toks else sum(t != vocab.pad_idx for t in toks)
+    return text, vocab.textify(toks[:n], strip_special=False), attn[j, :n, :src_len].cpu() if attn is not None else None
 
 
 BUNDLE_FORMAT, BUNDLE_VERSION = 'fastseq-translator', 1
@@ -135,3 +135,21 @@ def _load_weights(model, path):
     except Exception as e:  # safetensors raises several types for corrupt or mismatched files
         raise ModelFileError(f"{path}: cannot load the weights ({type(e).__name__}: {e})") from None
     return model
+
+
+def load_translator(path, device='cpu'):
+    """A bundle folder as a `Translator`, or a learner exported by `learn.export` (a pickle: loading it can run code,
+    so load only exports you trust); clear errors for missing or unreadable files. Both have `translate`."""
+    path = Path(path)
+    if path.is_dir(): return Translator.load(path, device)
+    if not path.is_file(): raise FileNotFoundError(f"model file not found: {path}")
+    from fastai.learner import load_learner
+    try:
+        with warnings.catch_warnings():  # fastai warns that exports are pickles; the caller named this file
+            warnings.filterwarnings('ignore', message='load_learner` uses Python')
+            learn = load_learner(path, cpu=(device == 'cpu'))
+    except Exception as e:
+        raise ModelFileError(f"{path} is not a fastseq learner export ({type(e).__name__}: {e})") from None
+    if not hasattr(learn, 'translate'): raise ModelFileError(f"{path} holds a fastai learner, not a fastseq one")
+    if device != 'cpu': learn.model.to(device)
+    return learn

@@ -3,7 +3,6 @@ import math
 
 import pandas as pd
 import torch
-from fastai.torch_core import get_model
 
 from .data import pad_batch
 from .decode import score_tokens
@@ -50,11 +49,11 @@ def plot_attention_steps(attn, src_toks, out_toks, ncols=4, title=None):
     return fig
 
 
-def attention_figures(learn, texts, kind='heatmap'):
+def attention_figures(translator, texts, kind='heatmap'):
     "One figure per text: translate it with attention kept and plot (source tokens as the model saw them)."
     if kind not in ('heatmap', 'steps'): raise ValueError(f"kind must be 'heatmap' or 'steps', got {kind!r}")
-    proc, figs = learn.dls.processor, []
-    for text, (translation, out_toks, attn) in zip(texts, learn.translate(texts, with_attention=True)):
+    proc, figs = translator.processor, []
+    for text, (translation, out_toks, attn) in zip(texts, translator.translate(texts, with_attention=True)):
         if attn is None: raise ValueError("this model has no attention (it was built with attention=False)")
         src_toks = proc.src_vocab.textify(proc.src_ids([text])[0])
         plot = plot_attention if kind == 'heatmap' else plot_attention_steps
@@ -62,11 +61,11 @@ def attention_figures(learn, texts, kind='heatmap'):
     return figs
 
 
-def results_table(learn, max_n=6, beam=1, seed=0):
-    "A DataFrame of source, reference and free-running prediction for a seeded sample of validation pairs (all: None)."
-    pairs = valid_subset(learn.valid_pairs(), max_n, seed)
+def results_table(translator, pairs, max_n=6, beam=1, seed=0):
+    "A DataFrame of source, reference and free-running prediction for a seeded sample of `pairs` (all: max_n=None)."
+    pairs = valid_subset(pairs, max_n, seed)
     srcs, refs = [s for s, _ in pairs], [r for _, r in pairs]
-    return pd.DataFrame(dict(source=srcs, reference=refs, prediction=learn.translate(srcs, beam=beam)))
+    return pd.DataFrame(dict(source=srcs, reference=refs, prediction=translator.translate(srcs, beam=beam)))
 
 
 @torch.no_grad()
@@ -91,16 +90,21 @@ def sentence_losses(model, processor, srcs, refs, bs=64):
 
 class Seq2SeqInterpretation:
     "Validation pairs with their prediction, sentence loss and sentence BLEU, to find the worst translations."
-    def __init__(self, learn, table): self.learn, self.table = learn, table
+    def __init__(self, translator, table): self.translator, self.table = translator, table
+
+    @classmethod
+    def from_translator(cls, translator, pairs, n_items=None, beam=1, seed=0):
+        "Decode (free-running) and score (source, reference) `pairs`, or a seeded subset of `n_items`."
+        import sacrebleu
+        t = results_table(translator, pairs, n_items, beam, seed)
+        t['loss'] = sentence_losses(translator.model, translator.processor, list(t.source), list(t.reference))
+        t['bleu'] = [sacrebleu.sentence_bleu(h, [r]).score for h, r in zip(t.prediction, t.reference)]
+        return cls(translator, t)
 
     @classmethod
     def from_learner(cls, learn, n_items=None, beam=1, seed=0):
-        "Decode (free-running) and score all validation pairs, or a seeded subset of `n_items`."
-        import sacrebleu
-        t = results_table(learn, n_items, beam, seed)
-        t['loss'] = sentence_losses(get_model(learn.model), learn.dls.processor, list(t.source), list(t.reference))
-        t['bleu'] = [sacrebleu.sentence_bleu(h, [r]).score for h, r in zip(t.prediction, t.reference)]
-        return cls(learn, t)
+        "All validation pairs of `learn`, or a seeded subset of `n_items`, as `from_translator`."
+        return cls.from_translator(learn.translator(), learn.valid_pairs(), n_items, beam, seed)
 
     def top_losses(self, k=10, by='loss'):
         "The k worst pairs: highest sentence loss (`by='loss'`) or lowest sentence BLEU (`by='bleu'`)."
@@ -111,4 +115,4 @@ class Seq2SeqInterpretation:
         "Display the k worst pairs; with `attention`, also return their attention figures."
         worst = self.top_losses(k, by)
         show_table(worst)
-        return self.learn.show_attention(list(worst.source), kind=kind) if attention else None
+        return attention_figures(self.translator, list(worst.source), kind) if attention else None

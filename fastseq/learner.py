@@ -1,4 +1,5 @@
 """`seq2seq_learner`: a fastai `Learner` for `Seq2SeqRNN` with loss, metrics, splitter and translation."""
+import inspect
 from dataclasses import fields
 
 import torch
@@ -29,14 +30,18 @@ def seq2seq_splitter(model):
 
 class Seq2SeqLearner(Learner):
     "A `Learner` that can translate raw text and export atomically."
+    def translator(self):
+        "A `Translator` over this learner's model and text processing (it shares the model's weights)."
+        return Translator(get_model(self.model), self.dls.processor)
+
     def translate(self, texts, beam=1, bs=64, **kwargs):
         "Translations of a string or a list of strings: greedy (beam=1) or beam search; see `translate_texts`."
-        return Translator(get_model(self.model), self.dls.processor).translate(texts, beam=beam, bs=bs, **kwargs)
+        return self.translator().translate(texts, beam=beam, bs=bs, **kwargs)
 
     def show_attention(self, texts, kind='heatmap', path=None):
         "Attention figure(s) for a text or texts: 'heatmap' (output × source) or 'steps' (one plot per step)."
         single = isinstance(texts, str)
-        figs = attention_figures(self, [texts] if single else list(texts), kind)
+        figs = attention_figures(self.translator(), [texts] if single else list(texts), kind)
         if path is not None:
             path = Path(path)
             for i, fig in enumerate(figs): save_figure(fig, path if single else path.with_stem(f"{path.stem}_{i}"))
@@ -44,11 +49,11 @@ class Seq2SeqLearner(Learner):
 
     def show_results(self, max_n=6, beam=1, seed=0):
         "Display source, reference and free-running prediction for a seeded sample of validation pairs."
-        show_table(results_table(self, max_n, beam, seed))
+        show_table(results_table(self.translator(), self.valid_pairs(), max_n, beam, seed))
 
     def save_translator(self, path):
         "Write a pickle-free bundle (safetensors weights + JSON config and vocabularies) that `Translator.load` reads."
-        return Translator(get_model(self.model), self.dls.processor).save(path)
+        return self.translator().save(path)
 
     def valid_pairs(self):
         "The validation split's (source text, reference text) pairs as the metrics score them."
@@ -61,9 +66,20 @@ class Seq2SeqLearner(Learner):
         return path
 
 
+_FROM_VOCAB = ('src_vocab', 'tgt_vocab', 'pad_idx', 'bos_idx', 'eos_idx')  # set from `dls`, never passed
+_LEARNER_OPTIONS = tuple(n for n in inspect.signature(Learner.__init__).parameters
+                         if n not in ('self', 'dls', 'model', 'loss_func', 'metrics', 'cbs', 'splitter'))
+
+
 def _split_kwargs(kwargs):
-    names = {f.name for f in fields(Seq2SeqConfig)}
-    return {k: v for k, v in kwargs.items() if k in names}, {k: v for k, v in kwargs.items() if k not in names}
+    "Model options and Learner options; anything else is a `TypeError` that lists the valid names."
+    model_opts = tuple(f.name for f in fields(Seq2SeqConfig) if f.name not in _FROM_VOCAB)
+    unknown = sorted(set(kwargs) - set(model_opts) - set(_LEARNER_OPTIONS))
+    if unknown:
+        raise TypeError(f"seq2seq_learner got unknown option(s) {', '.join(map(repr, unknown))}; model options: "
+                        f"{', '.join(model_opts)}; Learner options: {', '.join(_LEARNER_OPTIONS)}")
+    return ({k: v for k, v in kwargs.items() if k in model_opts},
+            {k: v for k, v in kwargs.items() if k not in model_opts})
 
 
 def _pretrained(dls, cfg_kwargs, vecs_src, vecs_tgt):

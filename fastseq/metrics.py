@@ -2,6 +2,10 @@
 import numpy as np
 import torch.nn.functional as F
 from fastai.learner import Metric
+from fastai.torch_core import get_model
+
+from .inference import Translator
+from .tokenize import SpacyTokenizer, normalize_text
 
 __all__ = ['align_lengths', 'Seq2SeqLoss', 'TokenAccuracy', 'Perplexity', 'CorpusBLEU', 'ChrF', 'corpus_bleu',
            'corpus_chrf', 'tokenized_bleu', 'valid_subset']
@@ -67,26 +71,28 @@ def valid_subset(pairs, n_items, seed=0):
 
 
 class _DecodedMetric(Metric):
-    "Scores free-running decodes of a seeded validation subset with sacrebleu, once per validation pass."
+    """Scores free-running decodes of a seeded validation subset with sacrebleu, once per validation pass, through a
+    `Translator` of the learner's model and text processing."""
+    _decodes = {}  # this validation pass's decodes, shared by every metric of the same subset; cleared by `reset`
     def __init__(self, n_items=300, seed=0, beam=1):
-        self.n_items, self.seed, self.beam, self.learn = n_items, seed, beam, None
-    def reset(self): self._value = None
-    def accumulate(self, learn): self.learn = learn
-    def __getstate__(self): return {**self.__dict__, 'learn': None, '_value': None}
+        self.n_items, self.seed, self.beam, self.translator, self.pairs = n_items, seed, beam, None, None
+    def reset(self): self._value = None; _DecodedMetric._decodes.clear()
+    def accumulate(self, learn):
+        self.translator, self.pairs = Translator(get_model(learn.model), learn.dls.processor), learn.dls.valid_pairs
+    def __getstate__(self): return {**self.__dict__, 'translator': None, 'pairs': None, '_value': None}
 
     def _hyps_refs(self):
-        "Decodes shared by every metric of the same subset in the same validation pass."
-        key = (self.n_items, self.seed, self.beam, self.learn.train_iter)
-        cache = getattr(self.learn, '_decoded_cache', {})
-        if key not in cache:
-            pairs = valid_subset(self.learn.valid_pairs(), self.n_items, self.seed)
-            cache = {key: (self.learn.translate([s for s, _ in pairs], beam=self.beam), [r for _, r in pairs])}
-            self.learn._decoded_cache = cache
-        return cache[key]
+        "Decodes shared by every metric of the same subset and model in the same validation pass."
+        key = (id(self.translator.model), self.n_items, self.seed, self.beam)
+        if key not in self._decodes:
+            pairs = valid_subset(self.pairs(), self.n_items, self.seed)
+            hyps = self.translator.translate([s for s, _ in pairs], beam=self.beam)
+            self._decodes[key] = (hyps, [r for _, r in pairs])
+        return self._decodes[key]
 
     @property
     def value(self):
-        if self._value is None and self.learn is not None: self._value = self.score(*self._hyps_refs())
+        if self._value is None and self.translator is not None: self._value = self.score(*self._hyps_refs())
         return self._value
 
     @property
@@ -111,8 +117,7 @@ def tokenized_bleu(hyps, refs, lang='en'):
     """BLEU in the form NMT toolkits' papers and ../shared/bench's peers use: both sides normalised, split by spaCy's
     `lang` tokenizer and lowercased, then sacrebleu with tokenize='none' (higher than `corpus_bleu` on one output)."""
     import sacrebleu
-    from .tokenize import normalize_text, _Spacy
-    tok = _Spacy(lang)
+    tok = SpacyTokenizer(lang)
     split = lambda texts: [' '.join(t.lower() for t in toks) for toks in tok([normalize_text(x) for x in texts])]
     return sacrebleu.corpus_bleu(split(hyps), [split(refs)], tokenize='none', force=True).score
 

@@ -1,6 +1,5 @@
 """`Seq2SeqRNN`: GRU encoder (optionally bidirectional), GRU decoder with additive attention, tied output.
-Attention comes after the decoder GRU by default (Luong's order): on the phrasebook it trains to BLEU 99 with crisp
-alignments where the lesson's order (attention before the GRU) reached 57-84 by seed and attended nowhere much."""
+Attention comes after the decoder GRU by default (Luong's order; why: docs on the attention order)."""
 import random
 from dataclasses import dataclass, asdict
 
@@ -10,7 +9,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import AdditiveAttention
 
-__all__ = ['Seq2SeqConfig', 'Encoder', 'Decoder', 'Seq2SeqRNN', 'forcing_segments']
+__all__ = ['Seq2SeqConfig', 'Encoder', 'Decoder', 'LuongDecoder', 'BahdanauDecoder', 'make_decoder', 'Seq2SeqRNN',
+           'forcing_segments']
 
 
 @dataclass
@@ -73,16 +73,14 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """One step: embed the previous token, attend with the previous state and mix the context into the GRU's input
-    (the lesson's order), or run the GRU first and mix the context attended with its output into the output
-    (`attend_after_rnn`, Luong's order); `project` maps step outputs to vocabulary logits."""
-    def __init__(self, c: Seq2SeqConfig, enc_out_sz):
-        super().__init__()
+    """What both attention orders share: target embedding, attention, the mixing layer, GRU and tied output.
+    `step` decodes one step, `run` several steps whose inputs are all known (teacher-forced), `project` maps step
+    outputs to vocabulary logits."""
+    def __init__(self, c: Seq2SeqConfig, enc_out_sz, mix_sz):
+        super().__init__()  # parameters registered in this order: reset_parameters draws them in it
         self.emb = nn.Embedding(c.tgt_vocab, c.emb_sz_tgt, padding_idx=c.pad_idx)
         self.attn = AdditiveAttention(enc_out_sz, c.n_hid_dec, c.att_sz) if c.attention else None
-        self.after = c.attention and c.attend_after_rnn
-        mix_in, mix_out = (c.n_hid_dec, c.n_hid_dec) if self.after else (c.emb_sz_tgt, c.emb_sz_tgt)
-        self.mix = nn.Linear(mix_in + enc_out_sz, mix_out) if c.attention else nn.Identity()
+        self.mix = nn.Linear(mix_sz + enc_out_sz, mix_sz) if c.attention else nn.Identity()
         self.rnn = nn.GRU(c.emb_sz_tgt, c.n_hid_dec, c.n_layers_dec, batch_first=True,
                           dropout=c.dec_drop if c.n_layers_dec > 1 else 0.)
         self.out_drop = nn.Dropout(c.out_drop)
@@ -91,33 +89,49 @@ class Decoder(nn.Module):
 
     def step(self, inp, h, enc_out, keys, mask):
         "inp (bs,), h (n_layers, bs, n_hid) → step output (bs, n_hid), new h, attention (bs, sl) or None."
-        if self.after:
-            out, h, weights = self.run(inp[:, None], h, enc_out, keys, mask)
-            return out[:, 0], h, (None if weights is None else weights[:, 0])
-        x = self.emb(inp)                                                  # (bs, emb)
-        weights = None
-        if self.attn is not None:
-            ctx, weights = self.attn(h[-1], keys, enc_out, mask)           # (bs, enc_out_sz), (bs, sl)
-            x = self.mix(torch.cat([x, ctx], 1))                           # (bs, emb)
-        out, h = self.rnn(x[:, None], h)                                   # (bs, 1, n_hid)
-        return out[:, 0], h, weights
+        out, h, weights = self.run(inp[:, None], h, enc_out, keys, mask)
+        return out[:, 0], h, (None if weights is None else weights[:, 0])
+
+    def project(self, out): return self.out(self.out_drop(out))            # (..., n_hid) → (..., vocab)
+
+
+class LuongDecoder(Decoder):
+    """Luong's order: the GRU runs first, and the context attended with its output is mixed into the step's output
+    before the tied softmax (`tanh(W[out; context])`); attention then carries word identity (docs: attention)."""
+    def __init__(self, c: Seq2SeqConfig, enc_out_sz): super().__init__(c, enc_out_sz, c.n_hid_dec)
 
     def run(self, inp, h, enc_out, keys, mask):
-        """inp (bs, L): L steps whose inputs are all known (teacher-forced) → outputs (bs, L, n_hid), new h, attention
-        (bs, L, sl) or None. In Luong's order one GRU call and one attention call cover all L steps; the lesson's
-        order attends with each step's previous state, so it steps."""
-        if not self.after and self.attn is not None:
-            outs, ws = [], []
-            for j in range(inp.shape[1]):
-                out, h, w = self.step(inp[:, j], h, enc_out, keys, mask)
-                outs.append(out); ws.append(w)
-            return torch.stack(outs, 1), h, torch.stack(ws, 1)
+        """inp (bs, L) → outputs (bs, L, n_hid), new h, attention (bs, L, sl) or None: one GRU call and one attention
+        call cover all L steps."""
         out, h = self.rnn(self.emb(inp), h)                                # (bs, L, n_hid)
         if self.attn is None: return out, h, None
         ctx, weights = self.attn(out, keys, enc_out, mask)                 # (bs, L, enc_out_sz), (bs, L, sl)
         return torch.tanh(self.mix(torch.cat([out, ctx], -1))), h, weights
 
-    def project(self, out): return self.out(self.out_drop(out))            # (..., n_hid) → (..., vocab)
+
+class BahdanauDecoder(Decoder):
+    "The lesson's order: attend with the previous state and mix the context into the GRU's input."
+    def __init__(self, c: Seq2SeqConfig, enc_out_sz): super().__init__(c, enc_out_sz, c.emb_sz_tgt)
+
+    def step(self, inp, h, enc_out, keys, mask):
+        "inp (bs,), h (n_layers, bs, n_hid) → step output (bs, n_hid), new h, attention (bs, sl)."
+        x = self.emb(inp)                                                  # (bs, emb)
+        ctx, weights = self.attn(h[-1], keys, enc_out, mask)               # (bs, enc_out_sz), (bs, sl)
+        out, h = self.rnn(self.mix(torch.cat([x, ctx], 1))[:, None], h)    # (bs, 1, n_hid)
+        return out[:, 0], h, weights
+
+    def run(self, inp, h, enc_out, keys, mask):
+        "inp (bs, L) → outputs (bs, L, n_hid), new h, attention (bs, L, sl): each step attends with the last state."
+        outs, ws = [], []
+        for j in range(inp.shape[1]):
+            out, h, w = self.step(inp[:, j], h, enc_out, keys, mask)
+            outs.append(out); ws.append(w)
+        return torch.stack(outs, 1), h, torch.stack(ws, 1)
+
+
+def make_decoder(c: Seq2SeqConfig, enc_out_sz):
+    "The decoder of the configured attention order (without attention the two orders are the same model)."
+    return BahdanauDecoder(c, enc_out_sz) if c.attention and not c.attend_after_rnn else LuongDecoder(c, enc_out_sz)
 
 
 class Seq2SeqRNN(nn.Module):
@@ -126,7 +140,7 @@ class Seq2SeqRNN(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = Encoder(config)
-        self.decoder = Decoder(config, self.encoder.out_sz)
+        self.decoder = make_decoder(config, self.encoder.out_sz)
         self.pr_force, self.keep_attention, self.attention = 0., False, None
         self.reset_parameters()
 
@@ -146,20 +160,21 @@ class Seq2SeqRNN(nn.Module):
         keys = self.decoder.attn.project_keys(enc_out) if self.decoder.attn is not None else None
         return enc_out, h, mask, keys
 
-    def _forcing_plan(self, n_steps):
+    def _forcing_plan(self, n_steps, pr_force=None):
         "Per step, whether the next input is the reference token: sampled on the host, no device sync."
-        p = self.pr_force if self.training else 0.
+        p = pr_force if pr_force is not None else self.pr_force if self.training else 0.
         return [p >= 1 or (p > 0 and random.random() < p) for _ in range(n_steps)]
 
-    def forward(self, src, tgt):
-        """src (bs, sl), tgt (bs, tl) → logits (bs, tl, vocab); teacher forcing with probability `pr_force` per step.
-        Steps run in segments: a segment ends at a step whose next input is the model's own guess, so forced steps
-        share one GRU, attention and projection call, and only segment ends need an argmax (no host sync)."""
+    def forward(self, src, tgt, pr_force=None):
+        """src (bs, sl), tgt (bs, tl) → logits (bs, tl, vocab). Each step feeds the reference token with probability
+        `pr_force` (default: the `pr_force` attribute that `TeacherForcing` sets in training, 0 in eval mode; 1 scores
+        a given output). Steps run in segments: a segment ends at a step whose next input is the model's own guess, so
+        forced steps share one GRU, attention and projection call, and only segment ends need an argmax."""
         enc_out, h, mask, keys = self.encode(src)
         bs, tl = tgt.shape
         inp, dec = tgt.new_full((bs, 1), self.config.bos_idx), self.decoder
         logits, attns = [], []
-        for start, end in forcing_segments(self._forcing_plan(tl)):
+        for start, end in forcing_segments(self._forcing_plan(tl, pr_force)):
             out, h, weights = dec.run(torch.cat([inp, tgt[:, start:end - 1]], 1), h, enc_out, keys, mask)
             logits.append(dec.project(out))                                    # (bs, L, vocab)
             if self.keep_attention and weights is not None: attns.append(weights)

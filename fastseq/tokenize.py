@@ -5,7 +5,7 @@ import unicodedata
 from fastcore.parallel import parallel
 from fastcore.basics import chunked
 
-__all__ = ['TK_MAJ', 'TK_UP', 'normalize_text', 'mark_case', 'unmark_case', 'Seq2SeqTokenizer']
+__all__ = ['TK_MAJ', 'TK_UP', 'normalize_text', 'mark_case', 'unmark_case', 'SpacyTokenizer', 'Seq2SeqTokenizer']
 
 TK_MAJ, TK_UP = 'xxmaj', 'xxup'
 _SPACES = re.compile('[\u00a0\u202f\u2009\u2007\u3000\t]+')
@@ -45,7 +45,7 @@ def unmark_case(tokens):
     return out
 
 
-class _Spacy:
+class SpacyTokenizer:
     "spaCy's rule-based tokenizer for `lang`, built lazily so instances pickle small and cheaply."
     def __init__(self, lang): self.lang, self._nlp = lang, None
     def __getstate__(self): return {'lang': self.lang, '_nlp': None}
@@ -60,7 +60,7 @@ class _Spacy:
 class Seq2SeqTokenizer:
     "Tokenizes one language's texts into case-marked tokens and turns tokens back into text."
     def __init__(self, lang, normalize=True):
-        self.lang, self.normalize, self._spacy, self._detok = lang, normalize, _Spacy(lang), None
+        self.lang, self.normalize, self._spacy, self._detok = lang, normalize, SpacyTokenizer(lang), None
 
     def __getstate__(self): return {**self.__dict__, '_detok': None}
     def __repr__(self): return f"Seq2SeqTokenizer({self.lang!r}, normalize={self.normalize})"

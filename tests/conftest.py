@@ -1,14 +1,41 @@
-"""Shared fixtures: small corpora and a tiny trained-for-real learner, built once per session."""
+"""Shared fixtures: small corpora and a tiny trained-for-real learner, built once per session; `call` runs the
+`fastseq` command in this process."""
+import io
+import pathlib
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from types import SimpleNamespace
+
 import pytest
 import torch
 from fastai.torch_core import set_seed
 
+from fastseq.cli import main
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.datasets import phrasebook
 
 
-def pytest_configure(config):
-    config.addinivalue_line('markers', 'slow: trains a model for a minute or more')
+NBS = pathlib.Path(__file__).parent.parent / 'nbs'  # markers are registered in pytest.ini (--strict-markers)
+
+
+def execute_notebook(path, folder):
+    "Run a notebook top to bottom in `folder` (small settings for 06), returning it with its outputs."
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=900, kernel_name='python3', resources={'metadata': {'path': str(folder)}})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv('FASTSEQ_NB_SMALL', '1')   # 06_tatoeba: a small slice of the real data (or phrasebook TSVs)
+        client.execute()
+    return nb
+
+
+@pytest.fixture(scope='session')
+def demo_notebook(tmp_path_factory):
+    """nbs/03_training run once: it trains the demo model step by step and exports `demo.pkl` into the returned
+    folder, where notebooks 04 and 05 load it and the learning test scores it."""
+    folder = tmp_path_factory.mktemp('nbs')
+    return folder, execute_notebook(NBS / '03_training.ipynb', folder)
 
 
 @pytest.fixture(scope='session')
@@ -37,3 +64,13 @@ def trained(small_dls, tmp_path_factory):
                             n_hid_enc=24, n_hid_dec=32, att_sz=16, bidir=True)
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, 1e-2, cbs=TeacherForcing())
     return learn
+
+
+def call(*args, stdin=None):
+    "`fastseq ARGS` in this process, with `stdin` as its standard input: returncode, stdout and stderr."
+    out, err, old_stdin = io.StringIO(), io.StringIO(), sys.stdin
+    if stdin is not None: sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode('utf-8')), encoding='utf-8')
+    try:
+        with redirect_stdout(out), redirect_stderr(err): code = main(list(map(str, args)))
+    finally: sys.stdin = old_stdin
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())

@@ -35,7 +35,7 @@ def test_bf16_autocast_runs_forward_and_loss_in_bf16_and_the_step_in_fp32(small_
     "The Autocast callback: logits come out in bf16, the loss is computed in fp32, the weights stay fp32."
     import torch
     from fastai.callback.core import Callback
-    from fastseq.bench import Autocast
+    from fastseq.callbacks import Autocast
     from fastseq.learner import seq2seq_learner
 
     class Dtypes(Callback):

@@ -10,6 +10,7 @@ import torch
 from fastai.learner import load_learner
 from fastai.torch_core import set_seed
 
+from conftest import call
 from fastseq.checkpoint import load_checkpoint
 from fastseq.errors import ModelFileError, NonFiniteLossError
 from fastseq.learner import seq2seq_learner
@@ -40,7 +41,7 @@ def kill_when(proc, ready, timeout=120):
 @pytest.mark.slow
 def test_sigkill_during_training_then_resume_gives_the_same_weights(tmp_path):
     full, cut = tmp_path / 'full' / 'm.pkl', tmp_path / 'cut' / 'm.pkl'
-    subprocess.run(cli(*TRAIN, '--out', str(full)), check=True, capture_output=True)
+    assert call(*TRAIN, '--out', full).returncode == 0                   # uninterrupted, in this process
     ckpt = cut.with_name('m.checkpoint.pth')
     proc = subprocess.Popen(cli(*TRAIN, '--out', str(cut)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert kill_when(proc, ckpt.exists), "training finished before its first checkpoint"
@@ -84,6 +85,10 @@ def test_resume_errors_name_the_problem(small_dls, tiny_arch, tmp_path):
     from fastseq.checkpoint import save_checkpoint
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)
     save_checkpoint(learn, tmp_path / 'c.pth', 0)
+    state = torch.load(tmp_path / 'c.pth', weights_only=False)
+    torch.save({**state, 'version': 99}, tmp_path / 'future.pth')
+    with pytest.raises(ModelFileError, match='checkpoint version 99, this fastseq reads version'):
+        load_checkpoint(learn, tmp_path / 'future.pth')
     other = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **{**tiny_arch, 'att_sz': 8})
     with pytest.raises(ModelFileError, match='model configuration differs'): load_checkpoint(other, tmp_path / 'c.pth')
 

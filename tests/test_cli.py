@@ -1,13 +1,20 @@
+"""`fastseq` commands, called in-process (`main`) except where the process boundary is what is tested (stdin)."""
 import re
 import subprocess
 import sys
 
+import matplotlib
 import pytest
 
+from conftest import call
 from fastseq.cli import main
+from fastseq.inference import load_translator
+
+matplotlib.use('Agg')  # tests only: no display here
 
 
 def run_cli(*args, stdin=None):
+    "A real `fastseq` process: for what crosses the process boundary."
     return subprocess.run([sys.executable, '-m', 'fastseq.cli', *args], input=stdin, capture_output=True, text=True)
 
 
@@ -15,10 +22,10 @@ def run_cli(*args, stdin=None):
 def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp('cli') / 'm.pkl'
     plots = out.parent / 'plots'
-    r = run_cli('train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '1', '--bs', '32', '--emb-sz', '32',
-                '--n-hid', '24', '--lr', '1e-2', '--plot-dir', str(plots), '--out', str(out))
+    r = call('train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '1', '--bs', '32', '--emb-sz', '32',
+             '--n-hid', '24', '--lr', '1e-2', '--plot-dir', plots, '--out', out)
     assert r.returncode == 0, r.stderr
-    assert 'lr_find suggests' in r.stdout and 'training at --lr 1.00e-02' in r.stdout and 'exported to' in r.stdout
+    assert 'lr_find suggests' in r.stdout and 'training at lr 1.00e-02' in r.stdout and 'exported to' in r.stdout
     assert out.exists()
     for png in ('lr_find.png', 'losses.png', 'attention_0.png'): assert (plots / png).stat().st_size > 5000
     return out
@@ -26,7 +33,7 @@ def exported(tmp_path_factory):
 
 def test_translate_arguments_and_stdin_keep_order(exported):
     texts = ['Le chat noir.', 'Où est la gare ?', '', 'Je vois trois chiens.']
-    by_args = run_cli('translate', str(exported), *texts).stdout.splitlines()
+    by_args = call('translate', exported, *texts).stdout.splitlines()
     assert len(by_args) == 4 and by_args[2] == ''
     by_stdin = run_cli('translate', str(exported), '--bs', '1', stdin='\n'.join(texts) + '\n').stdout.splitlines()
     assert by_stdin == by_args
@@ -62,12 +69,11 @@ def test_bad_learning_rate(tmp_path, capsys):
 
 
 def test_bundle_beam_and_stdin_across_chunk_boundaries(exported, tmp_path):
-    from fastseq.cli import load_model
-    bundle = load_model(exported).save_translator(tmp_path / 'bundle')
+    bundle = load_translator(exported).save_translator(tmp_path / 'bundle')
     lines = [f"Je vois {n} chats." for n in ('deux', 'trois', 'quatre', 'cinq')] * 10   # 40 lines, chunks of 16
     lines[7] = ''
-    from_export = run_cli('translate', str(exported), '--beam', '3', '--bs', '1', stdin='\n'.join(lines) + '\n')
-    from_bundle = run_cli('translate', str(bundle), '--beam', '3', '--bs', '1', stdin='\n'.join(lines) + '\n')
+    from_export = call('translate', exported, '--beam', '3', '--bs', '1', stdin='\n'.join(lines) + '\n')
+    from_bundle = call('translate', bundle, '--beam', '3', '--bs', '1', stdin='\n'.join(lines) + '\n')
     assert from_export.returncode == 0, from_export.stderr
     out = from_export.stdout.splitlines()
     assert len(out) == 40 and out[7] == '' and out == from_bundle.stdout.splitlines()
@@ -78,14 +84,13 @@ def test_evaluate_prints_sacrebleu_scores_as_json(exported, tmp_path):
     import json
 
     import sacrebleu
-    from fastseq.cli import load_model
     from fastseq.datasets import phrasebook
     df = phrasebook(60, seed=11)
     df.to_csv(tmp_path / 'test.tsv', sep='\t', index=False)
-    r = run_cli('evaluate', str(exported), '--data', str(tmp_path / 'test.tsv'), '--beam', '2')
+    r = call('evaluate', exported, '--data', tmp_path / 'test.tsv', '--beam', '2')
     assert r.returncode == 0, r.stderr
     scores = json.loads(r.stdout)
-    hyps = load_model(exported).translate(list(df.fr), beam=2)
+    hyps = load_translator(exported).translate(list(df.fr), beam=2)
     assert scores['n'] == 60 and scores['beam'] == 2
     assert scores['bleu'] == pytest.approx(sacrebleu.corpus_bleu(hyps, [list(df.en)]).score, abs=0.01)
     assert scores['chrf'] == pytest.approx(sacrebleu.corpus_chrf(hyps, [list(df.en)]).score, abs=0.01)
@@ -93,8 +98,8 @@ def test_evaluate_prints_sacrebleu_scores_as_json(exported, tmp_path):
 
 def test_train_with_corpus_vectors_and_frozen_embeddings_first(tmp_path, capsys):
     out = tmp_path / 'v.pkl'
-    r = run_cli('train', '--n-pairs', '300', '--epochs', '2', '--freeze-epochs', '1', '--vecs-src', 'train',
-                '--vecs-tgt', 'train', '--n-hid', '16', '--bs', '32', '--out', str(out))
+    r = call('train', '--n-pairs', '300', '--epochs', '2', '--freeze-epochs', '1', '--vecs-src', 'train',
+             '--vecs-tgt', 'train', '--emb-sz', '32', '--n-hid', '16', '--bs', '32', '--out', out)
     assert r.returncode == 0, r.stderr
     assert 'src vectors:' in r.stdout and 'tgt vectors:' in r.stdout and out.exists()
     assert len(list(tmp_path.glob('fastseq_vectors_train_*.npy'))) == 2          # cached beside the output
@@ -105,8 +110,8 @@ def test_train_with_corpus_vectors_and_frozen_embeddings_first(tmp_path, capsys)
 def test_train_within_a_time_budget_then_beam_evaluation(tmp_path, capsys):
     "--time-budget ends training on time (a 5 s budget cannot run 50 epochs); --eval-beam prints BLEU both ways."
     out = tmp_path / 't.pkl'
-    r = run_cli('train', '--n-pairs', '400', '--epochs', '50', '--time-budget', '0.08', '--eval-beam', '2',
-                '--emb-sz', '32', '--n-hid', '16', '--bs', '32', '--no-normalize', '--out', str(out))
+    r = call('train', '--n-pairs', '400', '--epochs', '50', '--time-budget', '0.08', '--eval-beam', '2',
+             '--emb-sz', '32', '--n-hid', '16', '--bs', '32', '--no-normalize', '--out', out)
     assert r.returncode == 0, r.stderr
     epoch_lines = [l for l in r.stdout.splitlines() if l.split() and l.split()[0].isdigit()]
     assert 1 <= len(epoch_lines) < 50 and out.exists()

@@ -72,5 +72,11 @@ def test_cli_train_under_torchrun_writes_once_and_reports_once(tmp_path, small_d
     assert (tmp_path / 'cache' / 'cache.json').is_file()
     assert sum(line.split()[:1] == ['epoch'] for line in lines) == 1 and sum(line.startswith('trained for') for
                                                                              line in lines) == 1
-    r = torchrun('-m', 'fastseq.cli', 'train', '--n-pairs', '400', '--lr', 'auto', '--out', str(out))
-    assert r.returncode != 0 and '--lr must be a number' in r.stderr
+
+
+def test_a_launched_process_refuses_lr_auto(tmp_path, monkeypatch):
+    "Checked before any data is read: each process would choose its own learning rate."
+    from conftest import call
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    r = call('train', '--n-pairs', '400', '--lr', 'auto', '--out', tmp_path / 'm.pkl')
+    assert r.returncode == 2 and '--lr must be a number' in r.stderr

@@ -12,7 +12,7 @@ matplotlib.use('Agg')  # tests only: no display here
 def test_show_results_prints_source_reference_and_free_running_prediction(trained, capsys):
     trained.show_results(max_n=4, seed=1)
     out = capsys.readouterr().out
-    table = results_table(trained, max_n=4, seed=1)
+    table = results_table(trained.translator(), trained.valid_pairs(), max_n=4, seed=1)
     assert list(table.columns) == ['source', 'reference', 'prediction'] and len(table) == 4
     assert table.prediction.tolist() == trained.translate(table.source.tolist())
     assert all(s[:20] in out for s in table.source)

@@ -97,7 +97,7 @@ def test_partial_forcing_feeds_the_models_own_guess_after_unforced_steps(monkeyp
     "With a plan of [forced, free, forced], step 3's input is the argmax of step 2's logits, not the reference."
     m, (src, tgt) = tiny(out_drop=0., dec_drop=0., emb_drop=0., enc_drop=0.), batch()
     m.train(); m.pr_force = 0.5
-    monkeypatch.setattr(m, '_forcing_plan', lambda n: [True, False, True, True, True])
+    monkeypatch.setattr(m, '_forcing_plan', lambda n, p=None: [True, False, True, True, True])
     logits = m(src, tgt)
     enc_out, h, mask, keys = m.encode(src)
     out, h, _ = m.decoder.run(torch.cat([torch.full((4, 1), 2), tgt[:, :1]], 1), h, enc_out, keys, mask)

@@ -1,19 +1,17 @@
-"""Executes every notebook in nbs/ top to bottom; a cell that raises fails the test."""
-import pathlib
-
-import nbformat
+"""Executes every notebook in nbs/ top to bottom, in one folder: 03 trains and exports the demo model (once, shared
+with the learning test), 04 and 05 load it; a cell that raises fails the test."""
 import pytest
-from nbclient import NotebookClient
 
-NBS = sorted((pathlib.Path(__file__).parent.parent / 'nbs').glob('*.ipynb'))
+from conftest import NBS, execute_notebook
+
+NOTEBOOKS = sorted(NBS.glob('*.ipynb'))
 
 
-@pytest.mark.parametrize('path', NBS, ids=[p.name for p in NBS])
-def test_notebook_runs(path, tmp_path, monkeypatch):
-    monkeypatch.setenv('FASTSEQ_NB_SMALL', '1')   # 06_tatoeba: a small slice of the real data (or phrasebook TSVs)
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}}).execute()
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs(path, demo_notebook):
+    folder, nb03 = demo_notebook
+    nb = nb03 if path.name == '03_training.ipynb' else execute_notebook(path, folder)
     assert any(c.get('outputs') for c in nb.cells if c.cell_type == 'code')
 
 
-def test_there_are_notebooks(): assert NBS
+def test_there_are_notebooks(): assert '03_training.ipynb' in [p.name for p in NOTEBOOKS]

@@ -5,7 +5,8 @@ import pytest
 
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.errors import CorpusError
-from fastseq.stream import build_cache, count_lines, stream_pairs
+from fastseq.cache import build_cache
+from fastseq.datasets import count_lines, stream_pairs
 from fastseq.tokenize import Seq2SeqTokenizer
 from fastseq.vocab import Vocab
 
@@ -64,7 +65,7 @@ def test_chunks_and_workers_do_not_change_the_cache(two_files, tmp_path):
 
 def test_numericalizing_in_small_blocks_writes_the_same_arrays(two_files, tmp_path, monkeypatch):
     "The last pass reads and writes blocks (bounded memory); block edges must not shift ids or offsets."
-    import fastseq.stream as S
+    import fastseq.cache as S
     args = dict(tgt_path=two_files[1], n_workers=0, verbose=False)
     whole = _arrays(build_cache(two_files[0], tmp_path / 'a', **args))
     blocks = S._blocks
@@ -75,7 +76,7 @@ def test_numericalizing_in_small_blocks_writes_the_same_arrays(two_files, tmp_pa
 
 
 def test_a_complete_cache_is_reused_and_a_changed_option_rebuilds(two_files, tmp_path, monkeypatch):
-    import fastseq.stream as S
+    import fastseq.cache as S
     args = dict(tgt_path=two_files[1], n_workers=0, verbose=False)
     build_cache(two_files[0], tmp_path, **args)
     monkeypatch.setattr(S, '_pipeline', lambda *a, **k: pytest.fail('rebuilt'))

@@ -1,15 +1,15 @@
-"""Corpora larger than memory: a two-file corpus or a TSV read as a stream of chunks, the question filter applied on
-the way, tokenized in worker processes and written as a numericalized, memory-mappable cache (flat int32 ids and
-int64 offsets per side, `.npy`) that `Seq2SeqDataLoaders.from_cache` batches without loading it into RAM.
-The vocabulary is counted in the same pass: tokens get provisional ids in order of first appearance, and one cheap
-pass over the id arrays at the end turns them into vocabulary ids. Peak memory follows `chunk_size`, not the corpus."""
+"""The stream cache, for corpora larger than memory: a TSV or two line-aligned files read as a stream of chunks
+(question filter on the way), tokenized in worker processes and written as flat int32 ids and int64 offsets per side
+(`.npy`) that `open_cache` reads back memory-mapped. The vocabulary is counted in the same pass: tokens get
+provisional ids in order of first appearance, and one pass over the id arrays at the end turns them into vocabulary
+ids. Peak memory follows `chunk_size`, not the corpus."""
 import hashlib
 import json
 import sys
 import time
 from collections import deque
 from functools import lru_cache
-from itertools import islice, zip_longest
+from itertools import islice
 from multiprocessing import get_context
 
 import numpy as np
@@ -18,50 +18,17 @@ from fastcore.xtras import Path
 from fastcore.imports import IN_NOTEBOOK
 from fastprogress.fastprogress import progress_bar
 
-from .datasets import _decoded_lines, _existing, _header_and_rows, question_filter
+from .datasets import count_lines, question_filter, stream_pairs
 from .errors import CorpusError
 from .io import atomic_path
+from .pairs import PairDataset
 from .tokenize import Seq2SeqTokenizer
 from .vocab import EOS, SPECIALS, Vocab
 
-__all__ = ['stream_pairs', 'count_lines', 'build_cache', 'read_manifest', 'CachedPairs', 'CACHE_FORMAT']
+__all__ = ['build_cache', 'read_manifest', 'CachedCorpus', 'open_cache', 'CACHE_FORMAT']
 
 CACHE_FORMAT = 'fastseq-stream-cache-1'
 _MANIFEST = 'cache.json'
-
-
-def count_lines(path):
-    "Lines in a file, counted over raw bytes (about a second per GB): the progress bars' total."
-    n = 0
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 24), b''): n += block.count(b'\n')
-    return n
-
-
-def _tsv_pairs(path, src, tgt, names):
-    "(line, source, target) of a TSV with a header naming src and tgt (or Tatoeba's headerless en/fr), lazily."
-    cols, rows = _header_and_rows(path, src, tgt, '\t', names)
-    for c in (src, tgt):
-        if c not in cols: raise CorpusError(f"no column {c!r}; the columns are {cols}", path, 1)
-    i_src, i_tgt = cols.index(src), cols.index(tgt)
-    for i, fields in rows:
-        if len(fields) != len(cols): raise CorpusError(f"expected {len(cols)} columns, found {len(fields)}", path, i)
-        yield i, fields[i_src], fields[i_tgt]
-
-
-def _file_pairs(src_path, tgt_path):
-    "(line, source, target) of two line-aligned files, lazily; a length mismatch names the line where one ran out."
-    for s, t in zip_longest(_decoded_lines(src_path), _decoded_lines(tgt_path)):
-        if s is None or t is None:
-            (short, long), line = ((src_path, tgt_path), t[0]) if s is None else ((tgt_path, src_path), s[0])
-            raise CorpusError(f"the files are not line-aligned: {long} goes on past the end of this one", short, line)
-        yield s[0], s[1], t[1]
-
-
-def stream_pairs(path, tgt_path=None, src='fr', tgt='en', names=None):
-    "(line number, source text, target text) of a TSV (`tgt_path` None) or of two line-aligned files, one at a time."
-    if tgt_path is None: return _tsv_pairs(_existing(path), src, tgt, names)
-    return _file_pairs(_existing(path, 'source file'), _existing(tgt_path, 'target file'))
 
 
 def _chunks(pairs, size):
@@ -245,7 +212,8 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
         t1, n_ids = time.perf_counter(), w.finish(folder, side, vocabs[side])
         with atomic_path(folder / f"{side}_vocab.json") as tmp: vocabs[side].save(tmp)
         if verbose: print(f"numericalizing {side}: {n_ids:,} ids in {time.perf_counter() - t1:.1f} s", flush=True)
-    with atomic_path(folder / 'valid.json') as tmp: tmp.write_text(json.dumps(valid, ensure_ascii=False))
+    with atomic_path(folder / 'valid.json') as tmp:
+        tmp.write_text(json.dumps(valid, ensure_ascii=False), encoding='utf-8')
     stats = dict(lines=n_lines, n_train=kept, n_valid=len(valid), src_vocab=len(vocabs['src']),
                  tgt_vocab=len(vocabs['tgt']), tokenize_s=round(t_tok, 2), total_s=round(time.perf_counter() - t0, 2))
     with atomic_path(manifest) as tmp: tmp.write_text(json.dumps(dict(format=CACHE_FORMAT, key=key, options=opts,
@@ -265,30 +233,18 @@ def read_manifest(folder):
     return meta
 
 
-class CachedPairs:
-    "Training pairs of a cache, memory-mapped: `keep` (indices of the pairs used) is the only per-pair array in RAM."
-    texts = None
+class CachedCorpus:
+    "A complete cache, read: memory-mapped training pairs, both vocabularies, validation texts and build options."
+    def __init__(self, train, src_vocab, tgt_vocab, valid, options):
+        self.train, self.src_vocab, self.tgt_vocab = train, src_vocab, tgt_vocab
+        self.valid, self.options = valid, options
 
-    def __init__(self, folder, max_len=None):
-        "`max_len` drops longer pairs (either side; default: each side's 99th percentile, as `from_df`)."
-        folder = Path(folder)
-        load = lambda name: np.load(folder / f"{name}.npy", mmap_mode='r')
-        self.src, self.src_off, self.tgt, self.tgt_off = (load(n) for n in ('src_ids', 'src_offsets', 'tgt_ids',
-                                                                              'tgt_offsets'))
-        src_lens, tgt_lens = np.diff(self.src_off), np.diff(self.tgt_off) - 1        # target without its eos
-        limit = lambda lens: int(np.percentile(lens, 99)) if max_len is None else int(max_len)
-        self.src_limit, self.tgt_limit = limit(src_lens), limit(tgt_lens)
-        ok = (src_lens > 0) & (tgt_lens > 0) & (src_lens <= self.src_limit) & (tgt_lens <= self.tgt_limit)
-        self.keep = np.flatnonzero(ok)
-        self.src_lens, self.tgt_lens, self.dropped = src_lens[self.keep], tgt_lens[self.keep] + 1, int((~ok).sum())
 
-    def __len__(self): return len(self.keep)
-
-    def __getitem__(self, i):
-        j = self.keep[i]
-        return (np.asarray(self.src[self.src_off[j]:self.src_off[j + 1]]),
-                np.asarray(self.tgt[self.tgt_off[j]:self.tgt_off[j + 1]]))
-
-    def new_empty(self):
-        from .data import PairDataset
-        return PairDataset([], [])
+def open_cache(folder):
+    "Read the cache in `folder` without loading its id arrays: they are memory-mapped."
+    folder, meta = Path(folder), read_manifest(folder)
+    load = lambda name: np.load(folder / f"{name}.npy", mmap_mode='r')
+    train = PairDataset(*(load(n) for n in ('src_ids', 'src_offsets', 'tgt_ids', 'tgt_offsets')))
+    valid = [tuple(p) for p in json.loads((folder / 'valid.json').read_text(encoding='utf-8'))]
+    vocabs = (Vocab.load(folder / f"{side}_vocab.json") for side in ('src', 'tgt'))
+    return CachedCorpus(train, *vocabs, valid, meta['options'])

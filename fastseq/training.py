@@ -1,0 +1,269 @@
+"""The Python training API: `train(data, ...)` does everything `fastseq train` does (data, vectors, learning rate,
+teacher forcing, checkpoints, time budget, resume, data-parallel, plots, export, evaluation); the presets live here;
+`evaluate` scores a model on pairs; `run_demo` is the README's main job."""
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, fields, replace
+
+import pandas as pd
+from fastai.callback.progress import ProgressCallback
+from fastai.torch_core import distrib_barrier, rank_distrib, set_seed
+from fastcore.xtras import Path
+
+from .cache import build_cache
+from .callbacks import EpochPrinter, TeacherForcing, TimeBudget
+from .checkpoint import CheckpointEveryEpoch, resume as resume_fit
+from .data import Seq2SeqDataLoaders
+from .datasets import phrasebook, read_files, read_tsv
+from .distributed import distributed, init_distributed, is_distributed
+from .errors import OptionError
+from .interpret import save_figure
+from .learner import seq2seq_learner
+from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
+
+__all__ = ['TrainConfig', 'PRESETS', 'model_options', 'train', 'evaluate', 'evaluation_line',
+           'plain_progress', 'lr_find_plot', 'checkpoint_path', 'fit_with_frozen_embeddings', 'run_demo',
+           'DEMO_SENTENCES']
+
+
+@dataclass
+class TrainConfig:
+    "Every option of `train` (and of `fastseq train`), with the 'default' preset's values."
+    src: str = 'fr'; tgt: str = 'en'                        # column names / languages
+    data_tgt: str = None                                    # the target file, when `data` is the source file
+    n_pairs: int = 20000                                    # phrasebook size (data='phrasebook')
+    valid_pct: float = 0.1                                  # random validation split when `valid` is None
+    normalize: bool = True; questions: bool = False; skip_bad_lines: bool = False
+    min_freq: int = 1; max_len: int = None                  # vocabulary; training pairs over max_len dropped
+    stream_cache: str = None; workers: int = 1              # a memory-mapped cache folder, tokenizing processes
+    emb_sz: int = 300; n_hid: int = 256; n_layers: int = 2; bidir: bool = False
+    arch: dict = field(default_factory=dict)                # further `Seq2SeqConfig` options (dropouts, attention)
+    vecs_src: str = None; vecs_tgt: str = None              # fastText .bin/.vec, or 'train'
+    epochs: int = 8; lr: float = 3e-3; bs: int = 64         # lr may be 'auto': lr_find's suggestion
+    time_budget: float = None                               # minutes: the schedule follows the clock
+    freeze_epochs: int = 0
+    tf_start: float = 1.; tf_end: float = 0.; tf_warmup: float = 0.
+    seed: int = 42
+    out: str = 'model.pkl'; plot_dir: str = None; resume: bool = False; eval_beam: int = 0
+
+    @classmethod
+    def from_preset(cls, name='default', **overrides):
+        "The config of preset `name` with `overrides`; an unknown preset or option is an error naming the valid ones."
+        if name not in PRESETS:
+            raise OptionError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}", 'preset')
+        valid = [f.name for f in fields(cls)]
+        unknown = sorted(set(overrides) - set(valid))
+        if unknown:
+            raise TypeError(f"unknown training option(s) {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
+        return replace(cls(), **{**PRESETS[name], **overrides})
+
+
+PRESETS = {
+    'default': {},
+    # the lesson's sizes and its constant teacher forcing of 0.5
+    'lesson': dict(emb_sz=300, n_hid=256, n_layers=2, bidir=False, bs=125, lr=2e-3, tf_start=0.5, tf_end=0.5),
+    # the phrasebook demo: BLEU ≈ 99 in about three minutes on two CPU cores (docs: results)
+    'demo': dict(n_pairs=20000, valid_pct=0.05, seed=0, epochs=8, lr=1e-2, emb_sz=128, n_hid=128, bidir=True,
+                 tf_end=0.5, tf_warmup=0.5, arch=dict(emb_drop=0.05, enc_drop=0.1, dec_drop=0.1, out_drop=0.1)),
+    # the Tatoeba recipe: ≈ 49 lowercased-tokenized BLEU in 30 CPU minutes (docs: results)
+    'tatoeba': dict(min_freq=2, max_len=30, bs=125, bidir=True, vecs_src='train', vecs_tgt='train', lr=5e-3,
+                    tf_end=0.8, tf_warmup=0.5, epochs=100, time_budget=30, eval_beam=5)}
+
+
+def model_options(c: TrainConfig):
+    """`Seq2SeqConfig` options of a config: one size for embeddings, attention and decoder; a side with vectors from
+    a file takes its embedding size from them (vectors trained with 'train' take `emb_sz`)."""
+    sizes = {f'emb_sz_{side}': c.emb_sz for side, vecs in (('src', c.vecs_src), ('tgt', c.vecs_tgt))
+             if vecs in (None, 'train')}
+    return dict(att_sz=c.emb_sz, n_hid_enc=c.n_hid, n_layers_enc=c.n_layers, n_layers_dec=c.n_layers, bidir=c.bidir,
+                **sizes, **c.arch)
+
+
+def plain_progress(learn):
+    "Without a terminal (logs, CI), print one line per epoch instead of redrawing progress bars."
+    if not sys.stdout.isatty() and any(isinstance(cb, ProgressCallback) for cb in learn.cbs):
+        learn.remove_cb(ProgressCallback)
+        learn.add_cb(EpochPrinter())
+    return learn
+
+
+def lr_find_plot(learn, path=None):
+    "Run `lr_find`, save its plot as PNG when `path` is given; suggest the larger of fastai's valley and minimum/10."
+    import matplotlib.pyplot as plt
+    from fastai.callback.schedule import minimum, valley
+    found = learn.lr_find(show_plot=path is not None, suggest_funcs=(valley, minimum))
+    lr = max(found.valley, found.minimum)  # valley alone proved too timid for these GRUs (docs: results)
+    if path is not None:
+        fig = plt.gcf()
+        fig.axes[0].set_title(f"lr_find: suggested {lr:.2e}")
+        save_figure(fig, path)
+        plt.close(fig)
+    return lr
+
+
+def fit_with_frozen_embeddings(learn, epochs, lr, freeze_epochs=0, cbs=None, minutes=None):
+    """One-cycle with the embedding group frozen for the first `freeze_epochs`, then everything trainable; with
+    `minutes`, the schedule follows the clock and ends on time (`TimeBudget`), `epochs` being then only a ceiling."""
+    if minutes is not None:
+        if freeze_epochs: raise OptionError("time_budget cannot be combined with freeze_epochs", 'time_budget',
+                                            'freeze_epochs')
+        return learn.fit_one_cycle(epochs, lr, cbs=list(cbs or []) + [TimeBudget(minutes)])
+    if not 0 <= freeze_epochs < epochs:
+        raise OptionError(f"freeze_epochs must be at least 0 and less than epochs ({epochs}), got {freeze_epochs}",
+                          'freeze_epochs', 'epochs')
+    if freeze_epochs:
+        learn.freeze()
+        learn.fit_one_cycle(freeze_epochs, lr, cbs=cbs)
+        learn.unfreeze()
+    learn.fit_one_cycle(epochs - freeze_epochs, lr, cbs=cbs)
+
+
+def _dataloaders(data, valid, c: TrainConfig, path):
+    "The DataLoaders `data` and `valid` describe; `path` (the output folder) is where corpus vectors get cached."
+    if c.stream_cache: return _streamed_dataloaders(data, valid, c, path)
+    kw = dict(bs=c.bs, valid_pct=c.valid_pct, seed=c.seed, max_len=c.max_len, min_freq=c.min_freq,
+              normalize=c.normalize, questions=c.questions, path=path, verbose=rank_distrib() == 0)
+    frame = lambda x: x if x is None or isinstance(x, pd.DataFrame) else read_tsv(
+        x, c.src, c.tgt, skip_bad_lines=c.skip_bad_lines)
+    if str(data) == 'phrasebook': df = phrasebook(c.n_pairs, c.seed)
+    elif c.data_tgt: df = read_files(data, c.data_tgt, c.src, c.tgt)
+    else: df = frame(data)
+    return Seq2SeqDataLoaders.from_df(df, c.src, c.tgt, valid_df=frame(valid), **kw)
+
+
+def _streamed_dataloaders(data, valid, c: TrainConfig, path):
+    "DataLoaders over a stream cache of `data` (built by process 0 alone when there are several)."
+    if str(data) == 'phrasebook' or isinstance(data, pd.DataFrame) or valid is not None:
+        raise OptionError("stream_cache needs data as a file and no valid", 'stream_cache', 'data', 'valid')
+    build = lambda: build_cache(data, c.stream_cache, tgt_path=c.data_tgt, src=c.src, tgt=c.tgt,
+                                questions=c.questions, valid_pct=c.valid_pct, seed=c.seed, min_freq=c.min_freq,
+                                normalize=c.normalize, n_workers=c.workers, verbose=rank_distrib() == 0)
+    if is_distributed():   # not fastai's rank0_first: its DistributedTrainer lacks cpu=True
+        init_distributed()
+        if rank_distrib() == 0: build()
+        distrib_barrier()
+    return Seq2SeqDataLoaders.from_cache(build(), bs=c.bs, max_len=c.max_len, path=path, verbose=rank_distrib() == 0)
+
+
+def _check_options(c: TrainConfig):
+    "Refuse combinations that cannot work before any data is read."
+    if is_distributed() and (c.lr == 'auto' or c.time_budget or c.resume):
+        raise OptionError("under torchrun / accelerate launch, lr must be a number, and time_budget and resume are "
+                          "not supported: each process would choose its own learning rate or schedule",
+                          'lr', 'time_budget', 'resume')
+    if c.resume and (c.freeze_epochs or c.time_budget):
+        raise OptionError("resume cannot continue a run with freeze_epochs or time_budget", 'resume', 'freeze_epochs',
+                          'time_budget')
+    _learning_rate(c.lr)
+
+
+def train(data='phrasebook', valid=None, *, preset='default', **options):
+    """Train a translator and return its Learner. `data`: a TSV/CSV file, the source file of two line-aligned files
+    (with `data_tgt`), a DataFrame, or 'phrasebook'; `valid`: a file or DataFrame (default: a `valid_pct` split).
+    `options` are `TrainConfig` fields over the values of `preset` ('default', 'lesson', 'demo', 'tatoeba').
+    Process 0 exports to `out`, keeping a checkpoint beside it after every epoch (`resume=True` continues it)."""
+    c = TrainConfig.from_preset(preset, **options)
+    _check_options(c)
+    set_seed(c.seed)  # the same seed in every process: the same data order, vocabulary and initial weights
+    out, rank0 = Path(c.out).absolute(), rank_distrib() == 0
+    dls = _dataloaders(data, valid, c, out.parent)
+    learn = plain_progress(seq2seq_learner(dls, path=out.parent, vecs_src=c.vecs_src, vecs_tgt=c.vecs_tgt,
+                                           **model_options(c)))
+    plot_dir = Path(c.plot_dir) if c.plot_dir and rank0 else None
+    _fit(learn, c, TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup), checkpoint_path(out), plot_dir)
+    if not rank0: return learn                                             # one process writes files
+    if plot_dir: _save_plots(learn, plot_dir)
+    print(f"exported to {learn.export(out.name)}")
+    if c.eval_beam: print(evaluation_line(evaluate(learn, learn.valid_pairs(), tgt=c.tgt, beam=c.eval_beam)))
+    return learn
+
+
+def _fit(learn, c: TrainConfig, forcing, ckpt, plot_dir):
+    "Resume from the checkpoint, or choose the learning rate and fit (data-parallel under a launcher)."
+    if c.resume:
+        state = resume_fit(learn, ckpt, c.epochs, cbs=forcing)
+        print(f"resumed from {ckpt} after epoch {state['epoch']}")
+        return
+    lr, t0 = _choose_lr(learn, c.lr, plot_dir), time.time()
+    with distributed(learn):
+        fit_with_frozen_embeddings(learn, c.epochs, lr, c.freeze_epochs,
+                                   cbs=[forcing, CheckpointEveryEpoch(ckpt, {'lr': lr})], minutes=c.time_budget)
+    if rank_distrib() == 0: print(f"trained for {(time.time() - t0) / 60:.1f} min")
+
+
+def _save_plots(learn, plot_dir, n=3):
+    "Attention of the first `n` validation sentences and the loss curves, as PNGs in `plot_dir`."
+    import matplotlib.pyplot as plt
+    for i, (src, _) in enumerate(learn.valid_pairs()[:n]):
+        plt.close(learn.show_attention(src, path=Path(plot_dir) / f"attention_{i}.png"))
+    learn.recorder.plot_loss(show_epochs=True)  # fastai draws on the current figure and returns nothing
+    save_figure(plt.gcf(), Path(plot_dir) / 'losses.png')
+    plt.close(plt.gcf())
+
+
+def evaluate(model, data, *, src='fr', tgt='en', beam=1, bs=64):
+    """BLEU (sacrebleu's default on detokenized text, and lowercased-tokenized as NMT papers report it) and chrF of
+    `model`'s decodes (a Translator or Learner) of `data`: (source, reference) pairs, a DataFrame or a TSV file."""
+    if not isinstance(data, (pd.DataFrame, list, tuple)): data = read_tsv(data, src, tgt)
+    pairs = list(zip(data[src], data[tgt])) if isinstance(data, pd.DataFrame) else list(data)
+    t0 = time.time()
+    hyps, refs = model.translate([s for s, _ in pairs], beam=beam, bs=bs), [r for _, r in pairs]
+    return dict(bleu=corpus_bleu(hyps, refs), bleu_lc_tok=tokenized_bleu(hyps, refs, tgt), chrf=corpus_chrf(hyps, refs),
+                n=len(pairs), beam=beam, seconds=time.time() - t0)
+
+
+def evaluation_line(scores):
+    "One line of `evaluate`'s scores, for logs."
+    return (f"valid ({scores['n']} pairs, beam {scores['beam']}, {scores['seconds']:.0f} s): BLEU {scores['bleu']:.1f} "
+            f"(sacrebleu default, detokenized), {scores['bleu_lc_tok']:.1f} (lowercased, tokenized); "
+            f"chrF {scores['chrf']:.1f}")
+
+
+def checkpoint_path(out):
+    "Where `train(out='model.pkl')` keeps its checkpoint: model.checkpoint.pth beside the export."
+    return Path(out).with_name(Path(out).stem + '.checkpoint.pth')
+
+
+def _learning_rate(lr):
+    "A positive number, or None for 'auto'."
+    if lr == 'auto': return None
+    try: value = float(lr)
+    except (TypeError, ValueError): raise OptionError(f"lr must be a number or 'auto', got {lr!r}", 'lr') from None
+    if value <= 0: raise OptionError(f"lr must be positive, got {value}", 'lr')
+    return value
+
+
+def _choose_lr(learn, lr, plot_dir):
+    "`lr` as given, or lr_find's suggestion for 'auto'; with a plot folder the lr_find plot is drawn either way."
+    lr = _learning_rate(lr)
+    if lr is None or plot_dir:
+        suggested = lr_find_plot(learn, plot_dir / 'lr_find.png' if plot_dir else None)
+        print(f"lr_find suggests {suggested:.2e}" + ('' if lr is None else f"; training at lr {lr:.2e}"))
+    return lr or suggested
+
+
+DEMO_SENTENCES = ["Le chat noir est sous la table.", "Où est la voiture de Marie ?", "Qu'est-ce que tu vois ?",
+                  "Nous avons vu trois petits chiens dans le jardin.", "Est-ce que tu aimes les fleurs rouges ?"]
+
+
+def run_demo(out='demo_out', **overrides):
+    "The README's main job: phrasebook → lr_find plot → fit → BLEU → attention plots → export → reload elsewhere."
+    c, t0, out = TrainConfig.from_preset('demo', **overrides), time.time(), Path(out).absolute()
+    set_seed(c.seed)
+    dls = Seq2SeqDataLoaders.from_df(phrasebook(c.n_pairs, c.seed), bs=c.bs, valid_pct=c.valid_pct, seed=c.seed)
+    dls.show_batch(max_n=4)
+    learn = plain_progress(seq2seq_learner(dls, path=out, vecs_src=c.vecs_src, vecs_tgt=c.vecs_tgt, **model_options(c)))
+    print(f"lr_find suggests {lr_find_plot(learn, out / 'lr_find.png'):.2e} (plot: {out / 'lr_find.png'}); "
+          f"training at {c.lr:.0e}")
+    learn.fit_one_cycle(c.epochs, c.lr, cbs=TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup))
+    bleu = evaluate(learn, learn.valid_pairs())['bleu']
+    learn.show_attention(DEMO_SENTENCES[0], path=out / 'attention.png')
+    learn.show_attention(DEMO_SENTENCES[0], kind='steps', path=out / 'attention_steps.png')
+    path = learn.export('translator.pkl')
+    print(f"reloading {path} in a new process:")
+    lines = subprocess.run([sys.executable, '-m', 'fastseq.cli', 'translate', str(path), *DEMO_SENTENCES],
+                           check=True, stdout=subprocess.PIPE, text=True, encoding='utf-8').stdout.splitlines()
+    for src, translation in zip(DEMO_SENTENCES, lines): print(f"  {src}  →  {translation}")
+    return learn, bleu, len(learn.valid_pairs()), path, time.time() - t0
+

@@ -1,0 +1,50 @@
+"""The Python training API: `fastseq.train` with presets and keyword options, `evaluate`, and errors that name
+parameters (the command line names flags instead)."""
+import pytest
+import sacrebleu
+
+import fastseq
+from fastseq.errors import OptionError
+from fastseq.training import PRESETS, TrainConfig, evaluate
+
+
+def test_train_from_a_dataframe_exports_checkpoints_and_evaluates(small_df, tmp_path, capsys):
+    train_df, valid_df = small_df[:500], small_df[500:]
+    learn = fastseq.train(train_df, valid_df, epochs=2, lr=1e-2, emb_sz=32, n_hid=24, bs=32, eval_beam=2,
+                          out=tmp_path / 'm.pkl')
+    assert learn.valid_pairs() == list(zip(valid_df.fr, valid_df.en))
+    assert (tmp_path / 'm.pkl').is_file() and (tmp_path / 'm.checkpoint.pth').is_file()
+    assert learn.model.config.bidir is False and learn.model.config.emb_sz_src == 32
+    assert len(learn.recorder.values) == 2
+    out = capsys.readouterr().out
+    assert 'valid (100 pairs, beam 2' in out and 'exported to' in out
+    scores = evaluate(learn, valid_df, beam=2)
+    hyps = learn.translate(list(valid_df.fr), beam=2)
+    assert scores['n'] == 100
+    assert scores['bleu'] == pytest.approx(sacrebleu.corpus_bleu(hyps, [list(valid_df.en)]).score)
+    assert scores['chrf'] == pytest.approx(sacrebleu.corpus_chrf(hyps, [list(valid_df.en)]).score)
+
+
+def test_presets_give_defaults_and_keywords_override_them():
+    demo = TrainConfig.from_preset('demo', epochs=3)
+    assert demo.epochs == 3 and demo.emb_sz == 128 and demo.bidir and demo.arch['emb_drop'] == 0.05
+    assert TrainConfig.from_preset('tatoeba').time_budget == 30 and TrainConfig.from_preset('lesson').bs == 125
+    assert set(PRESETS) == {'default', 'lesson', 'demo', 'tatoeba'} and TrainConfig.from_preset() == TrainConfig()
+
+
+def test_errors_name_parameters_and_list_valid_choices(tmp_path):
+    with pytest.raises(TypeError, match=r"unknown training option\(s\) 'epoch'; valid: .*epochs"):
+        fastseq.train(epoch=3, out=tmp_path / 'm.pkl')
+    with pytest.raises(OptionError, match=r"preset must be one of default, lesson, demo, tatoeba, got 'big'"):
+        fastseq.train(preset='big', out=tmp_path / 'm.pkl')
+    with pytest.raises(OptionError, match=r"^lr must be a number or 'auto', got 'fast'") as e:
+        fastseq.train(lr='fast', out=tmp_path / 'm.pkl')
+    assert e.value.params == ('lr',)
+    with pytest.raises(OptionError, match=r"^resume cannot continue a run with freeze_epochs or time_budget"):
+        fastseq.train(resume=True, time_budget=1, out=tmp_path / 'm.pkl')
+
+
+def test_seq2seq_learner_rejects_an_unknown_option_listing_the_valid_ones(small_dls):
+    with pytest.raises(TypeError, match=r"unknown option\(s\) 'n_hidden'; model options: .*n_hid_enc.*; "
+                                        r"Learner options: .*wd"):
+        fastseq.seq2seq_learner(small_dls, n_hidden=64)
