@@ -1,11 +1,8 @@
 """Checkpoints that survive interruption: model, optimizer, finished epoch and every random state, written
 atomically after each epoch, so a resumed one-cycle run continues exactly where the interrupted one stopped."""
-import random
-
-import numpy as np
 import torch
 from fastai.callback.core import Callback
-from fastai.torch_core import get_model, rank_distrib
+from fastai.torch_core import get_model, get_random_states, rank_distrib, set_random_states
 from fastcore.foundation import L
 from fastcore.xtras import Path
 
@@ -14,7 +11,7 @@ from .io import atomic_path
 
 __all__ = ['CheckpointEveryEpoch', 'save_checkpoint', 'load_checkpoint', 'resume']
 
-CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'fastseq-checkpoint', 1
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'fastseq-checkpoint', 2  # 2: fastai's random-state keys
 
 
 def _train_dl(learn):
@@ -24,13 +21,14 @@ def _train_dl(learn):
 
 
 def _random_states(learn):
-    return {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state(),
-            'dl': _train_dl(learn).rng.getstate()}
+    "fastai's random states (Python, NumPy, torch and CUDA generators, cuDNN flags) and the training loader's."
+    return {**get_random_states(), 'dl': _train_dl(learn).rng.getstate()}
 
 
 def _set_random_states(learn, states):
-    random.setstate(states['python']); np.random.set_state(states['numpy']); torch.set_rng_state(states['torch'])
-    _train_dl(learn).rng.setstate(states['dl'])
+    states = dict(states)
+    _train_dl(learn).rng.setstate(states.pop('dl'))
+    set_random_states(**states)
 
 
 def save_checkpoint(learn, path, epoch, extra=None):
