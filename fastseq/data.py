@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import torch
+from torch.nn.utils.rnn import pad_sequence
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.torch_core import default_device
@@ -40,10 +41,9 @@ def _until_eos(ids, vocab):
 
 
 def pad_batch(seqs, pad_idx):
-    "Pad id arrays at the end into a (bs, max_len) int64 tensor."
-    out = np.full((len(seqs), max(len(s) for s in seqs)), pad_idx, dtype=np.int64)
-    for i, s in enumerate(seqs): out[i, :len(s)] = s
-    return torch.from_numpy(out)
+    "Id sequences (arrays or lists) padded at the end into a (bs, max_len) int64 tensor, with torch's `pad_sequence`."
+    rows = [torch.from_numpy(np.asarray(s, dtype=np.int64)) for s in seqs]
+    return pad_sequence(rows, batch_first=True, padding_value=pad_idx)
 
 
 class SortishDL(DataLoader):
