@@ -12,7 +12,7 @@ from fastcore.xtras import Path
 
 from .errors import CorpusError, CorpusNotFoundError
 from .io import atomic_path
-from .vocab import SPECIALS
+from .vocab import PAD, SPECIALS
 
 __all__ = ['Coverage', 'read_vec', 'vectors_for', 'embedding_matrix', 'train_vectors', 'auto_epochs',
            'cached_embedding_matrix', 'side_matrix']
@@ -108,7 +108,7 @@ def embedding_matrix(source, itos, dim=None, init_range=0.1, seed=0):
         scale = (init_range / np.sqrt(3)) / max(float(stacked.std()), 1e-8)
         for i, w in enumerate(itos):
             if w in found: mat[i] = found[w] * scale
-    mat[itos.index('xxpad')] = 0.
+    mat[itos.index(PAD)] = 0.
     cov = Coverage([w for w in words if kinds.get(w) == 'exact'], [w for w in words if kinds.get(w) == 'subword'],
                    [w for w in words if w not in kinds])
     return torch.from_numpy(mat), cov

@@ -2,12 +2,12 @@
 import re
 import unicodedata
 
+from fastai.text.core import TK_MAJ, TK_UP
 from fastcore.parallel import parallel
 from fastcore.basics import chunked
 
 __all__ = ['TK_MAJ', 'TK_UP', 'normalize_text', 'mark_case', 'unmark_case', 'SpacyTokenizer', 'Seq2SeqTokenizer']
 
-TK_MAJ, TK_UP = 'xxmaj', 'xxup'
 _SPACES = re.compile('[\u00a0\u202f\u2009\u2007\u3000\t]+')
 _INVISIBLE = re.compile('[\u200b\u200c\u200d\u2060\ufeff\u00ad]')
 _APOSTROPHES = str.maketrans({'\u2019': "'", '\u2018': "'", '\u02bc': "'"})

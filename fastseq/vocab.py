@@ -2,12 +2,12 @@
 import json
 from collections import Counter
 
+from fastai.text.core import BOS, EOS, PAD, TK_MAJ, TK_UP, UNK
 from fastcore.xtras import Path
 
 __all__ = ['UNK', 'PAD', 'BOS', 'EOS', 'SPECIALS', 'Vocab']
 
-UNK, PAD, BOS, EOS = 'xxunk', 'xxpad', 'xxbos', 'xxeos'
-SPECIALS = [UNK, PAD, BOS, EOS, 'xxmaj', 'xxup']  # the case markers are always known, so case survives
+SPECIALS = [UNK, PAD, BOS, EOS, TK_MAJ, TK_UP]  # fastai's special tokens; the case markers are always known
 
 
 class Vocab:
