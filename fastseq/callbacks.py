@@ -5,6 +5,7 @@ import time
 
 import torch
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
+from fastai.callback.tracker import TerminateOnNaNCallback
 from fastai.torch_core import get_model
 from fastcore.basics import noop
 
@@ -60,11 +61,15 @@ class AttentionCapture(Callback):
     def after_fit(self): self.after_validate()
 
 
-class StopOnNonFiniteLoss(Callback):
-    "Stops training with a `NonFiniteLossError` naming the epoch and batch when the loss turns NaN or infinite."
-    order = 10
+class StopOnNonFiniteLoss(TerminateOnNaNCallback):
+    """fastai's `TerminateOnNaNCallback`, checked after the loss rather than after the step (a NaN never reaches the
+    weights) and raising a `NonFiniteLossError` that names the epoch and batch instead of cancelling silently; not
+    during `lr_find`, which is meant to diverge."""
+    order, run_valid = 10, False
+    def after_batch(self): pass  # the check already ran in after_loss
+
     def after_loss(self):
-        if not self.training or hasattr(self.learn, 'lr_finder') or bool(torch.isfinite(self.learn.loss_grad)): return
+        if hasattr(self.learn, 'lr_finder') or bool(torch.isfinite(self.learn.loss_grad)): return
         raise NonFiniteLossError(f"the training loss became {self.learn.loss_grad.item()} at epoch {self.epoch}, "
                                  f"batch {self.iter}: lower the learning rate (for instance to a tenth), or keep "
                                  f"gradient clipping on (seq2seq_learner's clip=5.0)")
