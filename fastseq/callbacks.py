@@ -23,7 +23,7 @@ def forcing_probability(pct_train, start=1., end=0., pct=1., warmup=0.):
 
 class TeacherForcing(Callback):
     "Feeds the reference token with a probability that decays linearly per batch; off in validation."
-    order = 5  # before the model runs, after TrainEvalCallback has set pct_train
+    order, run_valid = 5, False  # before the model runs, after TrainEvalCallback has set pct_train
     def __init__(self, start=1., end=0., pct=1., warmup=0.):
         if not (0 <= start <= 1 and 0 <= end <= 1 and 0 <= warmup < pct <= 1):
             raise ValueError(f"TeacherForcing: start and end must lie in [0, 1] and 0 <= warmup < pct <= 1, got "
@@ -31,10 +31,11 @@ class TeacherForcing(Callback):
         self.start, self.end, self.pct, self.warmup = start, end, pct, warmup
 
     def before_batch(self):
-        if not self.training: p = 0.
-        elif hasattr(self.learn, 'lr_finder'): p = self.start  # lr_find holds the start value
-        else: p = forcing_probability(self.pct_train, self.start, self.end, self.pct, self.warmup)
+        lr_find = hasattr(self.learn, 'lr_finder')  # lr_find holds the start value
+        p = self.start if lr_find else forcing_probability(self.pct_train, self.start, self.end, self.pct, self.warmup)
         get_model(self.learn.model).pr_force = p
+
+    def before_validate(self): get_model(self.learn.model).pr_force = 0.  # the model ignores it in eval mode too
 
     def after_fit(self): get_model(self.learn.model).pr_force = 0.
 
@@ -42,7 +43,7 @@ class TeacherForcing(Callback):
 class AttentionCapture(Callback):
     """Keeps the attention weights (bs, tgt_len, src_len) of validation batches: `weights` holds the last batch's,
     `batches` every batch's when `every_batch`. Training batches never keep attention, so training runs as fast."""
-    order = 6
+    order, run_train = 6, False
     def __init__(self, every_batch=False): self.every_batch, self.weights, self.batches = every_batch, None, []
 
     def before_validate(self):
@@ -50,7 +51,7 @@ class AttentionCapture(Callback):
 
     def after_pred(self):
         attn = get_model(self.learn.model).attention
-        if self.training or attn is None: return
+        if attn is None: return
         self.weights = attn.detach().cpu()
         if self.every_batch: self.batches.append(self.weights)
 
@@ -80,7 +81,7 @@ class TimeBudget(Callback):
     one-cycle's learning rate and `TeacherForcing` complete their course on time. The time of the last validation pass
     is held back for the final one: training stops that much before the end, the epoch's validation runs, and the fit
     ends within the budget. Fit for more epochs than can fit in the budget."""
-    order = 90  # after the recorder, printer and checkpoint have seen each epoch
+    order, run_valid = 90, False  # after the recorder, printer and checkpoint have seen each epoch
     def __init__(self, minutes):
         if not minutes > 0: raise ValueError(f"the time budget must be a positive number of minutes, got {minutes}")
         self.seconds = minutes * 60
@@ -91,7 +92,6 @@ class TimeBudget(Callback):
     def before_train(self): self.learn.pct_train = self._pct()  # fastai resets it to epoch/n_epoch here
 
     def after_batch(self):
-        if not self.training: return
         self.learn.pct_train = self._pct()
         if self.learn.pct_train >= 1: raise CancelTrainException()
 
@@ -137,7 +137,7 @@ def sync_device(device):
 class ThroughputMeter(Callback):
     """Counts real (non-pad) tokens of training batches after `warmup` batches and stops the fit `seconds` of training
     later; validation passes between epochs are not timed. One device sync at the start and one at the end."""
-    order = 100
+    order, run_valid = 100, False
     def __init__(self, seconds, warmup=10, pad_idx=1):
         self.seconds, self.warmup, self.pad_idx = seconds, warmup, pad_idx
 
@@ -145,7 +145,6 @@ class ThroughputMeter(Callback):
     def _elapsed(self): return time.perf_counter() - self.t0 - self.paused
 
     def after_batch(self):
-        if not self.training: return
         self.n += 1
         if self.n == self.warmup:
             sync_device(self.dls.device); self.t0 = time.perf_counter()

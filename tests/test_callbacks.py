@@ -29,7 +29,7 @@ def test_bad_arguments():
 
 class Spy(TeacherForcing):
     "Records the forcing probability the model saw per training batch and per validation batch."
-    order = TeacherForcing.order + 1
+    order, run_valid = TeacherForcing.order + 1, True
     def before_fit(self): self.train_ps, self.valid_ps = [], []
     def before_batch(self): (self.train_ps if self.training else self.valid_ps).append(self.learn.model.pr_force)
 
