@@ -2,6 +2,7 @@
 import numpy as np
 import torch.nn.functional as F
 from fastai.learner import Metric
+from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import get_model
 
 from .inference import Translator
@@ -19,17 +20,16 @@ def align_lengths(pred, targ, pad_idx):
     return pred, targ
 
 
-class Seq2SeqLoss:
-    "Cross-entropy over target tokens, lengths aligned, padding ignored (mean over real tokens)."
-    def __init__(self, pad_idx=1, reduction='mean'): self.pad_idx, self.reduction = pad_idx, reduction
+class Seq2SeqLoss(CrossEntropyLossFlat):
+    """fastai's `CrossEntropyLossFlat` over target tokens with padding ignored (mean over real tokens), computed in
+    fp32, after aligning the lengths of pred (bs, pl, V) and targ (bs, tl)."""
+    def __init__(self, pad_idx=1, reduction='mean'):
+        super().__init__(ignore_index=pad_idx, reduction=reduction)
+        self.pad_idx = pad_idx
 
     def __call__(self, pred, targ):
         pred, targ = align_lengths(pred, targ, self.pad_idx)
-        return F.cross_entropy(pred.flatten(0, 1).float(), targ.flatten(), ignore_index=self.pad_idx,
-                               reduction=self.reduction)
-
-    def activation(self, x): return F.softmax(x, dim=-1)
-    def decodes(self, x): return x.argmax(dim=-1)
+        return super().__call__(pred.float(), targ)
 
 
 class _TokenMetric(Metric):
