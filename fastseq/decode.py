@@ -139,13 +139,8 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
 
 @torch.no_grad()
 def score_tokens(model, src, toks):
-    "Log-probability under the model of each output toks (bs, T) given src, up to and including eos (pad ignored)."
-    cfg = model.config
-    enc_out, h, mask, keys = model.encode(src)
-    inp, total = src.new_full((src.shape[0],), cfg.bos_idx), torch.zeros(src.shape[0], device=src.device)
-    for t in range(toks.shape[1]):
-        out, h, _ = model.decoder.step(inp, h, enc_out, keys, mask)
-        logp = torch.log_softmax(model.decoder.project(out).float(), -1).gather(1, toks[:, t:t + 1]).squeeze(1)
-        total += logp.masked_fill(toks[:, t] == cfg.pad_idx, 0.)
-        inp = toks[:, t]
-    return total
+    """Log-probability (bs,) under the model of each output toks (bs, T) given src (bs, sl), up to and including eos
+    (pad ignored): the model's own forward pass with every step fed the given token."""
+    logp = torch.log_softmax(model(src, toks, pr_force=1.).float(), -1)             # (bs, T, vocab)
+    logp = logp.gather(2, toks[..., None]).squeeze(-1)                              # (bs, T)
+    return logp.masked_fill(toks == model.config.pad_idx, 0.).sum(1)
