@@ -12,6 +12,7 @@ ODD = ['', ' \t\n ', '\x00', 'a\x00b', '\u202e\u05e9\u05dc\u05d5\u05dd abc', 'ðŸ
        '\ud800', 'x\udfff y', '\u200b\u200b', '\x1b[31mrouge', 'le chat ' * 1250, '?!?!â€¦', '\u00a0\u202f?']
 texts = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)
 many = st.lists(texts, min_size=1, max_size=6)
+EN = Seq2SeqTokenizer('en')   # built once: spaCy and Moses load on first use, not per example
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -22,8 +23,8 @@ def test_tokenizer_and_numericalizer_never_raise(trained, batch):
     proc = trained.dls.processor
     ids = proc.src_ids(batch)
     assert len(ids) == len(batch) and all(isinstance(i, int) for s in ids for i in s)
-    toks = Seq2SeqTokenizer('en')(batch)
-    assert all(isinstance(Seq2SeqTokenizer('en').detokenize(t), str) for t in toks)
+    toks = EN(batch)
+    assert all(isinstance(EN.detokenize(t), str) for t in toks)
 
 
 @FUZZ
