@@ -3,15 +3,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile -c constraints.txt
 CORE := $(VENV)/.fastseq-core
 DEV := $(VENV)/.fastseq-dev
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint wheel clean
 
-$(CORE): settings.ini setup.py
+$(CORE): settings.ini setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) torch==2.13.0
+	$(PIP) torch
 	$(PIP) -e .
 	touch $(CORE)
 
@@ -25,8 +25,11 @@ demo: $(CORE)
 test: $(DEV)
 	$(PY) -m pytest
 
+wheel: $(DEV)
+	bash .ci/wheel_check.sh
+
 lint: $(DEV)
 	$(VENV)/bin/ruff check fastseq tests
 
 clean:
-	rm -rf $(VENV) demo_out .pytest_cache
+	rm -rf $(VENV) demo_out .pytest_cache dist build

@@ -90,7 +90,7 @@ def _add_demo(sub):
 
 
 def _add_bench(sub):
-    p = sub.add_parser('bench', help='training, decoding and data throughput at the lesson preset (README)')
+    p = sub.add_parser('bench', help='training, decoding and data throughput at the lesson preset')
     p.add_argument('--data', default='phrasebook', help="TSV with fr and en columns, or 'phrasebook' (default)")
     p.add_argument('--valid', help='validation TSV to decode (default: a 10%% split of --data)')
     p.add_argument('--n-pairs', type=int, default=20000, help='phrasebook size')

@@ -117,8 +117,8 @@ class Seq2SeqDataLoaders(DataLoaders):
                 max_vocab=40000, min_freq=1, questions=False, normalize=True, n_workers=0, device=None,
                 path='.', verbose=True):
         """Tokenize, split, build vocabularies on the training split, drop over-long training pairs, batch.
-        `n_workers` > 1 tokenizes inputs over 20k texts in that many processes; serial is the default because on
-        2 cores it was faster (157k Tatoeba pairs: 12.9 s serial, 20.1 s with 2 workers)."""
+        `n_workers` > 1 tokenizes inputs over 20k texts in that many processes; serial is the default, faster on
+        small machines (docs/design.md)."""
         df = clean_pairs(df, src, tgt)
         if valid_df is not None: valid_df = clean_pairs(valid_df, src, tgt)
         if questions:

@@ -1,5 +1,5 @@
 """`Seq2SeqRNN`: GRU encoder (optionally bidirectional), GRU decoder with additive attention, tied output.
-Attention comes after the decoder GRU by default (Luong's order; why: docs on the attention order)."""
+Attention comes after the decoder GRU by default (Luong's order; why: docs/results.md)."""
 import random
 from dataclasses import dataclass, asdict
 
@@ -26,7 +26,7 @@ class Seq2SeqConfig:
     n_hid_dec: int = 300
     n_layers_dec: int = 2
     attention: bool = True
-    attend_after_rnn: bool = True  # Luong's order (context → output); False: the lesson's (README: attention)
+    attend_after_rnn: bool = True  # Luong's order (context → output); False: the lesson's (docs/results.md)
     att_sz: int = 300
     tie: bool = True
     emb_drop: float = 0.15
@@ -97,7 +97,7 @@ class Decoder(nn.Module):
 
 class LuongDecoder(Decoder):
     """Luong's order: the GRU runs first, and the context attended with its output is mixed into the step's output
-    before the tied softmax (`tanh(W[out; context])`); attention then carries word identity (docs: attention)."""
+    before the tied softmax (`tanh(W[out; context])`); attention then carries word identity (docs/results.md)."""
     def __init__(self, c: Seq2SeqConfig, enc_out_sz): super().__init__(c, enc_out_sz, c.n_hid_dec)
 
     def run(self, inp, h, enc_out, keys, mask):

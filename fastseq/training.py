@@ -1,6 +1,6 @@
 """The Python training API: `train(data, ...)` does everything `fastseq train` does (data, vectors, learning rate,
 teacher forcing, checkpoints, time budget, resume, data-parallel, plots, export, evaluation); the presets live here;
-`evaluate` scores a model on pairs; `run_demo` is the README's main job."""
+`evaluate` scores a model on pairs; `run_demo` is the main job of `make demo`."""
 import subprocess
 import sys
 import time
@@ -63,10 +63,10 @@ PRESETS = {
     'default': {},
     # the lesson's sizes and its constant teacher forcing of 0.5
     'lesson': dict(emb_sz=300, n_hid=256, n_layers=2, bidir=False, bs=125, lr=2e-3, tf_start=0.5, tf_end=0.5),
-    # the phrasebook demo: BLEU ≈ 99 in about three minutes on two CPU cores (docs: results)
+    # the phrasebook demo (docs/results.md)
     'demo': dict(n_pairs=20000, valid_pct=0.05, seed=0, epochs=8, lr=1e-2, emb_sz=128, n_hid=128, bidir=True,
                  tf_end=0.5, tf_warmup=0.5, arch=dict(emb_drop=0.05, enc_drop=0.1, dec_drop=0.1, out_drop=0.1)),
-    # the Tatoeba recipe: ≈ 49 lowercased-tokenized BLEU in 30 CPU minutes (docs: results)
+    # the Tatoeba recipe, 30 minutes (docs/results.md)
     'tatoeba': dict(min_freq=2, max_len=30, bs=125, bidir=True, vecs_src='train', vecs_tgt='train', lr=5e-3,
                     tf_end=0.8, tf_warmup=0.5, epochs=100, time_budget=30, eval_beam=5)}
 
@@ -93,7 +93,7 @@ def lr_find_plot(learn, path=None):
     import matplotlib.pyplot as plt
     from fastai.callback.schedule import minimum, valley
     found = learn.lr_find(show_plot=path is not None, suggest_funcs=(valley, minimum))
-    lr = max(found.valley, found.minimum)  # valley alone proved too timid for these GRUs (docs: results)
+    lr = max(found.valley, found.minimum)  # valley alone proved too timid for these GRUs (docs/results.md)
     if path is not None:
         fig = plt.gcf()
         fig.axes[0].set_title(f"lr_find: suggested {lr:.2e}")
@@ -248,7 +248,7 @@ DEMO_SENTENCES = ["Le chat noir est sous la table.", "Où est la voiture de Mari
 
 
 def run_demo(out='demo_out', **overrides):
-    "The README's main job: phrasebook → lr_find plot → fit → BLEU → attention plots → export → reload elsewhere."
+    "`make demo`: phrasebook → lr_find plot → fit → BLEU → attention plots → export → reload in a new process."
     c, t0, out = TrainConfig.from_preset('demo', **overrides), time.time(), Path(out).absolute()
     set_seed(c.seed)
     dls = Seq2SeqDataLoaders.from_df(phrasebook(c.n_pairs, c.seed), bs=c.bs, valid_pct=c.valid_pct, seed=c.seed)
