@@ -1,4 +1,4 @@
-"""The `fastseq` command: train, translate, evaluate, demo, bench."""
+"""The `fastseq` command: train, translate, evaluate, demo, bench, serve."""
 import argparse
 import json
 import re
@@ -101,11 +101,24 @@ def _add_bench(sub):
     p.add_argument('--json', action='store_true', help='print one JSON object instead of a table')
 
 
+def _add_serve(sub):
+    p = sub.add_parser('serve', help='serve a bundle over HTTP: POST /translate, GET /health, GET / (a page)')
+    p.add_argument('model', help='a bundle folder (learn.save_translator); an export only with --allow-pickle')
+    p.add_argument('--host', default='127.0.0.1', help='address to bind (default 127.0.0.1: this machine only)')
+    p.add_argument('--port', type=int, default=8000)
+    p.add_argument('--beam', type=int, default=1, help='beam size when a request does not say')
+    p.add_argument('--max-batch', type=int, default=64, help='texts decoded together at most (1: no batching)')
+    p.add_argument('--wait-ms', type=float, default=5., help='how long a batch waits for more requests')
+    p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+    p.add_argument('--allow-pickle', action='store_true',
+                   help='also load a learner export: a pickle, whose loading can run code; only for files you trust')
+
+
 def parser():
     "The argument parser of the `fastseq` command."
     p = argparse.ArgumentParser(prog='fastseq', description='Neural machine translation with fastai and GRUs.')
     sub = p.add_subparsers(dest='command', required=True)
-    for add in (_add_train, _add_translate, _add_evaluate, _add_demo, _add_bench): add(sub)
+    for add in (_add_train, _add_translate, _add_evaluate, _add_demo, _add_bench, _add_serve): add(sub)
     return p
 
 
@@ -176,6 +189,25 @@ def _flatten(d, prefix=''):
         else: yield f"{prefix}{k}", v
 
 
+def serve(args):
+    "Load the model and serve it until interrupted."
+    from pathlib import Path
+    from importlib.util import find_spec
+    from .serve import serve as run_server
+    missing = [m for m in ('starlette', 'uvicorn') if find_spec(m) is None]
+    if missing: raise ValueError(f"fastseq serve needs the serve extra ({', '.join(missing)} missing): "
+                                 f"pip install 'fastseq[serve]'")
+    if not Path(args.model).is_dir() and not args.allow_pickle:
+        raise ModelFileError(f"{args.model} is not a bundle folder; a learner export is a pickle that can run code "
+                             f"when loaded: pass --allow-pickle to serve one you trust, or share a bundle "
+                             f"(learn.save_translator)")
+    model = load_translator(args.model, args.device)
+    translator = model.translator() if hasattr(model, 'translator') else model
+    print(f"fastseq serve: {args.model} on http://{args.host}:{args.port}", flush=True)
+    run_server(translator, args.host, args.port, name=Path(args.model).name, beam=args.beam,
+               max_batch=args.max_batch, wait_ms=args.wait_ms)
+
+
 def _flag_names(e):
     "The message of an `OptionError` with the options it names written as this command's flags."
     params = getattr(e, 'params', ())
@@ -187,7 +219,8 @@ def _flag_names(e):
 def main(argv=None):
     "Entry point of the `fastseq` console script."
     args = parser().parse_args(argv)
-    commands = {'train': train, 'translate': translate, 'evaluate': evaluate, 'demo': demo, 'bench': bench}
+    commands = {'train': train, 'translate': translate, 'evaluate': evaluate, 'demo': demo, 'bench': bench,
+                'serve': serve}
     try: commands[args.command](args)
     except (CorpusError, ModelFileError, FileNotFoundError, ValueError, NonFiniteLossError) as e:
         print(f"fastseq {args.command}: error: {_flag_names(e)}", file=sys.stderr)

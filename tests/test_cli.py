@@ -119,3 +119,8 @@ def test_train_within_a_time_budget_then_beam_evaluation(tmp_path, capsys):
                      r'\(lowercased, tokenized\); chrF [\d.]+', r.stdout)
     assert main(['train', '--n-pairs', '200', '--time-budget', '1', '--resume', '--out', str(out)]) == 2
     assert '--resume cannot continue a run with --freeze-epochs or --time-budget' in capsys.readouterr().err
+
+
+def test_serve_refuses_a_pickle_unless_allowed(exported):
+    r = call('serve', exported)
+    assert r.returncode == 2 and 'is not a bundle folder' in r.stderr and '--allow-pickle' in r.stderr
