@@ -197,6 +197,7 @@ def _save_plots(learn, plot_dir, n=3):
     import matplotlib.pyplot as plt
     for i, (src, _) in enumerate(learn.valid_pairs()[:n]):
         plt.close(learn.show_attention(src, path=Path(plot_dir) / f"attention_{i}.png"))
+    if not getattr(learn.recorder, 'losses', None): return   # nothing trained (a resume of a finished run)
     learn.recorder.plot_loss(show_epochs=True)  # fastai draws on the current figure and returns nothing
     save_figure(plt.gcf(), Path(plot_dir) / 'losses.png')
     plt.close(plt.gcf())

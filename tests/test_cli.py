@@ -124,3 +124,13 @@ def test_train_within_a_time_budget_then_beam_evaluation(tmp_path, capsys):
 def test_serve_refuses_a_pickle_unless_allowed(exported):
     r = call('serve', exported)
     assert r.returncode == 2 and 'is not a bundle folder' in r.stderr and '--allow-pickle' in r.stderr
+
+
+def test_resuming_a_finished_run_with_plots_exports_without_training(tmp_path):
+    "Nothing is left to train: the resume says so, exports, and draws no loss curve from an empty recorder."
+    args = ['train', '--n-pairs', '300', '--epochs', '1', '--emb-sz', '16', '--n-hid', '16', '--lr', '1e-2',
+            '--plot-dir', tmp_path / 'plots', '--out', tmp_path / 'm.pkl']
+    assert call(*args).returncode == 0
+    r = call(*args, '--resume')
+    assert r.returncode == 0, r.stderr
+    assert 'resumed from' in r.stdout and 'after epoch 0' in r.stdout and 'exported to' in r.stdout

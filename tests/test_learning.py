@@ -57,9 +57,9 @@ def test_the_demo_models_attention_crosses_where_french_reorders(demo_learner):
 
 def test_run_demo_plots_scores_exports_and_reloads_in_a_new_process(tmp_path, capsys):
     "The main job's whole path on a small corpus: its BLEU is sacrebleu's on the learner's own decodes."
-    learn, bleu, n, path, _ = run_demo(tmp_path / 'demo', n_pairs=2000, epochs=1)
+    learn, bleu, n, path, _ = run_demo(tmp_path / 'demo', n_pairs=1000, epochs=1)
     pairs = learn.valid_pairs()
-    assert n == len(pairs) == 100
+    assert n == len(pairs) == 50
     hyps = learn.translate([s for s, _ in pairs])
     assert bleu == pytest.approx(sacrebleu.corpus_bleu(hyps, [[r for _, r in pairs]]).score)
     for png in ('lr_find.png', 'attention.png', 'attention_steps.png'):
