@@ -31,6 +31,10 @@ class TextProcessor:
         eos = self.tgt_vocab.eos_idx
         return [self.tgt_vocab.numericalize(t) + [eos] for t in self.tgt_tok(texts, n_workers=n_workers)]
 
+    def src_tokens(self, text, max_len=None):
+        "The source tokens of `text` as the model sees them: unknown words as xxunk, the first `max_len` when given."
+        return self.src_vocab.textify(self.src_ids([text])[0][:max_len], strip_special=False)
+
     def src_text(self, ids): return ' '.join(self.src_vocab.textify(ids))
     def tgt_text(self, ids): return self.tgt_tok.detokenize(self.tgt_vocab.textify(_until_eos(ids, self.tgt_vocab)))
 

@@ -6,6 +6,7 @@ import torch
 
 from .data import pad_batch
 from .decode import score_tokens
+from .inference import MAX_SRC_LEN
 from .io import atomic_path, show_table
 from .metrics import valid_subset
 
@@ -55,7 +56,7 @@ def attention_figures(translator, texts, kind='heatmap'):
     proc, figs = translator.processor, []
     for text, (translation, out_toks, attn) in zip(texts, translator.translate(texts, with_attention=True)):
         if attn is None: raise ValueError("this model has no attention (it was built with attention=False)")
-        src_toks = proc.src_vocab.textify(proc.src_ids([text])[0])
+        src_toks = proc.src_tokens(text, MAX_SRC_LEN)   # the columns of attn: inputs are truncated to this
         plot = plot_attention if kind == 'heatmap' else plot_attention_steps
         figs.append(plot(attn.numpy(), src_toks, out_toks, title=f"{text} → {translation}"))
     return figs

@@ -47,7 +47,7 @@ def parse_request(body: bytes, limits: Limits, default_beam=1):
 
 def attention_json(processor, text, out_toks, attn):
     "The attention of one translation as JSON: source and output tokens, and weights (output × source)."
-    src_toks = processor.src_vocab.textify(processor.src_ids([text])[0][:MAX_SRC_LEN], strip_special=False)
+    src_toks = processor.src_tokens(text, MAX_SRC_LEN)
     weights = [] if attn is None else [[round(float(w), 4) for w in row] for row in attn.tolist()]
     return {'source_tokens': src_toks, 'output_tokens': out_toks, 'weights': weights}
 
