@@ -42,9 +42,8 @@ def main(model_path, valid, old_path, n):
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
     refs = [df['en'].iloc[i] for i in order]
     batches = [pad_batch([ids[i] for i in order[j:j + 125]], 1) for j in range(0, len(order), 125)]
-    early = lambda m, src, beam: new.beam_search(m, src, beam, early_stop=True)
     runs = [(1, 'old', old.greedy_decode), (1, 'new', new.greedy_decode), (5, 'old', old.beam_search),
-            (5, 'new', new.beam_search), (5, 'new, early_stop=True', early)]
+            (5, 'new', new.beam_search)]
     for _ in range(2):
         for beam, name, fn in runs:
             sps, outs = run(model, batches, fn, beam)

@@ -4,7 +4,7 @@ from fastai.learner import load_learner
 from .attention import AdditiveAttention
 from .bench import run_bench
 from .cache import CachedCorpus, build_cache, open_cache
-from .callbacks import (AttentionCapture, Autocast, EpochPrinter, StopOnNonFiniteLoss, TeacherForcing, ThroughputMeter,
+from .callbacks import (AttentionCapture, EpochPrinter, StopOnNonFiniteLoss, TeacherForcing, ThroughputMeter,
                         TimeBudget, forcing_probability)
 from .checkpoint import CheckpointEveryEpoch, load_checkpoint, resume, save_checkpoint
 from .data import Seq2SeqDataLoaders, SortishDL, TextProcessor, pad_batch
@@ -20,6 +20,7 @@ from .learner import Seq2SeqLearner, seq2seq_learner, seq2seq_splitter
 from .metrics import ChrF, CorpusBLEU, Perplexity, Seq2SeqLoss, TokenAccuracy, corpus_bleu, corpus_chrf, tokenized_bleu
 from .model import BahdanauDecoder, Decoder, Encoder, LuongDecoder, Seq2SeqConfig, Seq2SeqRNN
 from .pairs import PairDataset
+from .precision import Autocast, precision_callbacks, resolve_precision
 from .tokenize import Seq2SeqTokenizer
 from .training import PRESETS, TrainConfig, evaluate, evaluation_line, model_options, run_demo, train
 from .vocab import Vocab
@@ -36,4 +37,5 @@ __all__ = ['load_learner', 'AdditiveAttention', 'run_bench', 'CachedCorpus', 'bu
            'show_table', 'Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter', 'ChrF', 'CorpusBLEU', 'Perplexity',
            'Seq2SeqLoss', 'TokenAccuracy', 'corpus_bleu', 'corpus_chrf', 'tokenized_bleu', 'BahdanauDecoder',
            'Decoder', 'Encoder', 'LuongDecoder', 'Seq2SeqConfig', 'Seq2SeqRNN', 'PairDataset', 'Seq2SeqTokenizer',
+           'precision_callbacks', 'resolve_precision',
            'PRESETS', 'TrainConfig', 'evaluate', 'evaluation_line', 'model_options', 'run_demo', 'train', 'Vocab']

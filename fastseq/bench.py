@@ -6,11 +6,12 @@ import time
 import torch
 from fastai.callback.progress import ProgressCallback
 
-from .callbacks import Autocast, TeacherForcing, ThroughputMeter, sync_device
+from .callbacks import TeacherForcing, ThroughputMeter, sync_device
 from .data import Seq2SeqDataLoaders, pad_batch
 from .datasets import phrasebook, read_tsv
-from .inference import decode_batch
+from .inference import Translator, decode_batch
 from .learner import seq2seq_learner
+from .precision import precision_callbacks, prepare_device, resolve_precision
 from .training import TrainConfig, model_options
 
 __all__ = ['LESSON', 'matmul_peak', 'train_flops_per_token', 'bench_data',
@@ -49,23 +50,24 @@ def train_flops_per_token(c, src_per_tgt=1.0, mean_src_len=10.0):
     return 6 * (dec + src_per_tgt * enc)
 
 
-def bench_data(data='phrasebook', valid=None, n_pairs=20000, device=None):
+def bench_data(data='phrasebook', valid=None, n_pairs=20000, device=None, bs=LESSON.bs):
     "DataLoaders at the benchmark's settings, and pairs/s through tokenization + numericalization (reading excluded)."
     df = phrasebook(n_pairs, 0) if data == 'phrasebook' else read_tsv(data, 'fr', 'en')
     valid_df = None if valid is None else read_tsv(valid, 'fr', 'en')
     t0 = time.perf_counter()
-    dls = Seq2SeqDataLoaders.from_df(df, bs=LESSON.bs, valid_pct=0.1, valid_df=valid_df, seed=0, max_len=30,
+    dls = Seq2SeqDataLoaders.from_df(df, bs=bs, valid_pct=0.1, valid_df=valid_df, seed=0, max_len=30,
                                      min_freq=2, device=device, verbose=False)
     n = len(df) + (0 if valid_df is None else len(valid_df))
     return dls, {'pairs': n, 'pairs_per_s': n / (time.perf_counter() - t0)}
 
 
-def bench_train(dls, seconds=30., precision='fp32', warmup=10):
+def bench_train(dls, seconds=30., precision='auto', warmup=10):
     "Train the lesson preset for `seconds` after `warmup` batches; throughput, memory and FLOP figures."
     learn = seq2seq_learner(dls, metrics=[], **model_options(LESSON))
     learn.remove_cb(ProgressCallback)
     meter = ThroughputMeter(seconds, warmup, dls.processor.tgt_vocab.pad_idx)
-    cbs = [TeacherForcing(LESSON.tf_start, LESSON.tf_end), meter] + ([Autocast()] if precision == 'bf16' else [])
+    precision = resolve_precision(precision, dls.device, LESSON.emb_sz, len(dls.processor.tgt_vocab))
+    cbs = [TeacherForcing(LESSON.tf_start, LESSON.tf_end), meter] + precision_callbacks(precision, dls.device)
     if dls.device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     with learn.no_logging(): learn.fit(1000, LESSON.lr, cbs=cbs)
     if meter.elapsed == 0: raise ValueError("the training data ran out before the benchmark's warm-up batches ended")
@@ -81,7 +83,7 @@ def bench_train(dls, seconds=30., precision='fp32', warmup=10):
     return learn, out
 
 
-def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs):
+def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs, prefix=''):
     "Sentences/s and output tokens/s (up to and including eos) of greedy and beam decoding, batches sorted by length."
     ids = sorted((s for s in processor.src_ids(texts) if s), key=len, reverse=True)
     device, eos = next(model.parameters()).device, processor.tgt_vocab.eos_idx
@@ -93,7 +95,7 @@ def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs):
             hyps, _ = decode_batch(model, pad_batch(ids[i:i + bs], processor.src_vocab.pad_idx).to(device), beam)
             n_tok += sum(_len_to_eos(h[0][0], eos) for h in hyps)
         secs = time.perf_counter() - t0
-        name = 'greedy' if beam == 1 else f'beam{beam}'
+        name = prefix + ('greedy' if beam == 1 else f'beam{beam}')
         out.update({f'{name}_sent_per_s': len(ids) / secs, f'{name}_tok_per_s': n_tok / secs})
     out['sentences'] = len(ids)
     return out
@@ -103,21 +105,28 @@ def _len_to_eos(toks, eos):
     return toks.index(eos) + 1 if eos in toks else len(toks)
 
 
-def run_bench(data='phrasebook', valid=None, seconds=60., device='cpu', precision='fp32', model=None, n_pairs=20000,
-              n_decode=2000):
+def run_bench(data='phrasebook', valid=None, seconds=60., device='cpu', precision='auto', model=None, n_pairs=20000,
+              n_decode=2000, bs=LESSON.bs):
     """The whole benchmark as one dict: data, then training for about half of `seconds`, then decoding of up to
-    `n_decode` validation sentences (with `model`, an exported learner, when given: its outputs have real lengths)."""
+    `n_decode` validation sentences (with `model`, an exported learner, when given: its outputs have real lengths), on
+    a CPU also with int8 weights."""
     device = torch.device(device)
-    dls, data_out = bench_data(data, valid, n_pairs, device)
+    prepare_device(device)
+    dls, data_out = bench_data(data, valid, n_pairs, device, bs)
     n = 2048 if device.type == 'cpu' else 8192
     peak_fp32, peak_bf16 = matmul_peak(device, torch.float32, n), matmul_peak(device, torch.bfloat16, n // 2)
     learn, train = bench_train(dls, max(seconds / 2, 5.), precision)
-    train['mfu'] = train['gflops'] / (peak_bf16 if precision == 'bf16' else peak_fp32)
-    decoder = learn if model is None else model
-    decoder.model.to(device)
+    train['mfu'] = train['gflops'] / (peak_fp32 if train['precision'] == 'fp32' else peak_bf16)
+    source = learn if model is None else model                                   # a Learner or a Translator
+    translator = source.translator() if hasattr(source, 'translator') else source
+    translator.model.to(device)
     texts = [s for s, _ in dls.valid_pairs()[:n_decode]]
+    decode = bench_decode(translator.model, translator.processor, texts, bs=bs)
+    if device.type == 'cpu':
+        q = Translator(translator.model, translator.processor).quantize()
+        decode.update(bench_decode(q.model, q.processor, texts, bs=bs, prefix='int8_'))
     return {'device': _device_name(device), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
-            'data': data_out, 'train': train, 'decode': bench_decode(decoder.model, decoder.dls.processor, texts),
+            'data': {**data_out, 'bs': bs}, 'train': train, 'decode': decode,
             'peak': {'fp32_gflops': peak_fp32, 'bf16_gflops': peak_bf16}}
 
 

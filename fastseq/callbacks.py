@@ -1,6 +1,6 @@
 """Training callbacks: `TeacherForcing` with a linearly decaying forcing probability, `AttentionCapture`,
 `StopOnNonFiniteLoss`, `TimeBudget` for schedules that end on time, `EpochPrinter` for logs without a terminal, and
-the benchmark's `ThroughputMeter` and `Autocast`."""
+the benchmark's `ThroughputMeter`."""
 import time
 
 import torch
@@ -12,7 +12,7 @@ from fastcore.basics import noop
 from .errors import NonFiniteLossError
 
 __all__ = ['TeacherForcing', 'AttentionCapture', 'StopOnNonFiniteLoss', 'TimeBudget', 'EpochPrinter',
-           'ThroughputMeter', 'Autocast', 'sync_device', 'forcing_probability']
+           'ThroughputMeter', 'sync_device', 'forcing_probability']
 
 
 def forcing_probability(pct_train, start=1., end=0., pct=1., warmup=0.):
@@ -63,17 +63,38 @@ class AttentionCapture(Callback):
 
 
 class StopOnNonFiniteLoss(TerminateOnNaNCallback):
-    """fastai's `TerminateOnNaNCallback`, checked after the loss rather than after the step (a NaN never reaches the
-    weights) and raising a `NonFiniteLossError` that names the epoch and batch instead of cancelling silently; not
-    during `lr_find`, which is meant to diverge."""
+    """fastai's `TerminateOnNaNCallback`, raising a `NonFiniteLossError` that names the epoch and batch instead of
+    cancelling silently; not during `lr_find`, which is meant to diverge. Each loss is tested on the device and the
+    result read on the host every `every` batches and at the end of each epoch (default: every batch on a CPU, where
+    reading is free, so a NaN never reaches the weights; every 20 on a GPU, where a read would stall the queue)."""
     order, run_valid = 10, False
-    def after_batch(self): pass  # the check already ran in after_loss
+    def __init__(self, every=None): self.every = every
+
+    def before_fit(self):
+        self.period = self.every or (20 if self.dls.device.type == 'cuda' else 1)
+        self.bad = None
+
+    def after_batch(self): pass  # fastai's check; ours runs in after_loss
 
     def after_loss(self):
-        if hasattr(self.learn, 'lr_finder') or bool(torch.isfinite(self.learn.loss_grad)): return
-        raise NonFiniteLossError(f"the training loss became {self.learn.loss_grad.item()} at epoch {self.epoch}, "
-                                 f"batch {self.iter}: lower the learning rate (for instance to a tenth), or keep "
-                                 f"gradient clipping on (seq2seq_learner's clip=5.0)")
+        if hasattr(self.learn, 'lr_finder'): return
+        loss = self.learn.loss_grad.detach()
+        bad = ~torch.isfinite(loss)                                        # stays on the device
+        if self.bad is None: self.bad, self.since = bad, self.iter
+        else: self.bad = self.bad | bad
+        self.loss = loss
+        if (self.iter + 1) % self.period == 0: self._check()
+
+    def after_train(self): self._check()
+
+    def _check(self):
+        "One host read of the flag accumulated since the last check."
+        if self.bad is not None and bool(self.bad):
+            where = (f"became {self.loss.item()} at epoch {self.epoch}, batch {self.iter}" if self.since == self.iter
+                     else f"stopped being finite at epoch {self.epoch}, in batches {self.since}-{self.iter}")
+            raise NonFiniteLossError(f"the training loss {where}: lower the learning rate (for instance to a tenth), "
+                                     f"or keep gradient clipping on (seq2seq_learner's clip=5.0)")
+        self.bad = None
 
 
 class TimeBudget(Callback):
@@ -161,15 +182,3 @@ class ThroughputMeter(Callback):
         sync_device(self.dls.device)
         if self.t0 is not None: self.elapsed = self._elapsed()
         self.src, self.tgt = int(self.src), int(self.tgt)
-
-
-class Autocast(Callback):
-    """bf16 autocast around the forward pass and loss on any device (fastai's `MixedPrecision` is CUDA-only);
-    bf16 keeps fp32's range, so no gradient scaling is needed."""
-    order = 10
-    def __init__(self, dtype=torch.bfloat16): self.dtype = dtype
-    def before_batch(self):
-        self.ctx = torch.autocast(self.dls.device.type, dtype=self.dtype)
-        self.ctx.__enter__()
-    def after_loss(self): self.ctx.__exit__(None, None, None)
-    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)

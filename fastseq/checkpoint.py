@@ -9,7 +9,7 @@ from fastcore.xtras import Path
 from .errors import ModelFileError
 from .io import atomic_path
 
-__all__ = ['CheckpointEveryEpoch', 'save_checkpoint', 'load_checkpoint', 'resume']
+__all__ = ['CheckpointEveryEpoch', 'save_checkpoint', 'load_checkpoint', 'resume', 'optimizer_state_to_params']
 
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'fastseq-checkpoint', 2  # 2: fastai's random-state keys
 
@@ -29,6 +29,15 @@ def _set_random_states(learn, states):
     states = dict(states)
     _train_dl(learn).rng.setstate(states.pop('dl'))
     set_random_states(**states)
+
+
+def optimizer_state_to_params(opt):
+    """Move each parameter's optimizer state (Adam's averages) to that parameter's device: the checkpoint is read onto
+    the CPU and fastai's `load_state_dict` keeps the tensors where they are, so a GPU resume would mix devices."""
+    for p, *_ in opt.all_params(with_grad=False):
+        state = opt.state.get(p, {})
+        for k, v in state.items():
+            if isinstance(v, torch.Tensor): state[k] = v.to(p.device)
 
 
 def save_checkpoint(learn, path, epoch, extra=None):
@@ -58,6 +67,7 @@ def load_checkpoint(learn, path):
     get_model(learn.model).load_state_dict(state['model'])
     if learn.opt is None: learn.create_opt()
     learn.opt.load_state_dict(state['opt'])
+    optimizer_state_to_params(learn.opt)
     _set_random_states(learn, state['random'])
     return state
 

@@ -8,6 +8,7 @@ from itertools import islice
 from . import training
 from .errors import CorpusError, ModelFileError, NonFiniteLossError
 from .inference import load_translator
+from .precision import PRECISIONS
 from .training import PRESETS
 
 __all__ = ['main']
@@ -52,6 +53,9 @@ def _add_train(sub):
     p.add_argument('--data-tgt', help='the target side, line-aligned with --data (one sentence per line)')
     p.add_argument('--workers', type=int, help='with --stream-cache: tokenizing processes (0: this one)')
     p.add_argument('--seed', type=int)
+    p.add_argument('--precision', choices=PRECISIONS, help="fp32, bf16, fp16 (GPU) or 'auto' (default): what measures "
+                                                          "faster here; GRUs, their states and the loss stay fp32")
+    p.add_argument('--device', help="'cpu', 'cuda' or 'cuda:N' (default: a GPU when there is one)")
     p.add_argument('--plot-dir', help='save PNGs here: lr_find (run even with a fixed --lr), losses, attention')
     p.add_argument('--out', help='where to export the trained learner (a checkpoint is kept beside it after every '
                                  'epoch: OUT-stem.checkpoint.pth)')
@@ -64,6 +68,7 @@ def _add_model_args(p):
     p.add_argument('--beam', type=int, default=1, help='beam size (1: greedy)')
     p.add_argument('--bs', type=int, default=64, help='sentences per batch')
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+    p.add_argument('--int8', action='store_true', help='decode with int8 weights (CPU only; faster, BLEU within 0.5)')
 
 
 def _add_translate(sub):
@@ -96,7 +101,9 @@ def _add_bench(sub):
     p.add_argument('--n-pairs', type=int, default=20000, help='phrasebook size')
     p.add_argument('--seconds', type=float, default=60., help='about this long in all; training gets half')
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
-    p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16'], help='bf16: autocast in training')
+    p.add_argument('--precision', default='auto', choices=PRECISIONS,
+                   help="training precision; 'auto' (default): what measures faster on this device")
+    p.add_argument('--bs', type=int, default=125, help='sentences per training and decoding batch')
     p.add_argument('--model', help='exported learner to decode with (default: the briefly trained benchmark model)')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of a table')
 
@@ -110,6 +117,7 @@ def _add_serve(sub):
     p.add_argument('--max-batch', type=int, default=64, help='texts decoded together at most (1: no batching)')
     p.add_argument('--wait-ms', type=float, default=5., help='how long a batch waits for more requests')
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+    p.add_argument('--int8', action='store_true', help='decode with int8 weights (CPU only; faster, BLEU within 0.5)')
     p.add_argument('--allow-pickle', action='store_true',
                    help='also load a learner export: a pickle, whose loading can run code; only for files you trust')
 
@@ -149,7 +157,7 @@ def train(args):
 
 def translate(args):
     "Print one translation per input, in input order; stdin is streamed in chunks."
-    learn = load_translator(args.model, args.device)
+    learn = load_translator(args.model, args.device, args.int8)
     chunks = [args.text] if args.text else _stdin_chunks(args.bs * 16)
     for chunk in chunks:
         for out in learn.translate(chunk, beam=args.beam, bs=args.bs): print(out, flush=False)
@@ -158,8 +166,8 @@ def translate(args):
 
 def evaluate(args):
     "Decode the source column of a test file and print BLEU and chrF against its raw references as JSON."
-    scores = training.evaluate(load_translator(args.model, args.device), args.data, src=args.src, tgt=args.tgt,
-                               beam=args.beam, bs=args.bs)
+    model = load_translator(args.model, args.device, args.int8)
+    scores = training.evaluate(model, args.data, src=args.src, tgt=args.tgt, beam=args.beam, bs=args.bs)
     print(json.dumps({**{k: round(v, 2) if isinstance(v, float) else v for k, v in scores.items()},
                       'data': str(args.data)}))
 
@@ -176,7 +184,8 @@ def bench(args):
     "Run the benchmark; print its JSON object, or one aligned line per figure."
     from .bench import run_bench
     model = load_translator(args.model, args.device) if args.model else None
-    result = run_bench(args.data, args.valid, args.seconds, args.device, args.precision, model, args.n_pairs)
+    result = run_bench(args.data, args.valid, args.seconds, args.device, args.precision, model, args.n_pairs,
+                       bs=args.bs)
     if args.json: print(json.dumps(result)); return
     for key, value in _flatten(result):
         text = (f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3f}") if isinstance(value, float) else str(value)
@@ -201,7 +210,7 @@ def serve(args):
         raise ModelFileError(f"{args.model} is not a bundle folder; a learner export is a pickle that can run code "
                              f"when loaded: pass --allow-pickle to serve one you trust, or share a bundle "
                              f"(learn.save_translator)")
-    model = load_translator(args.model, args.device)
+    model = load_translator(args.model, args.device, args.int8)
     translator = model.translator() if hasattr(model, 'translator') else model
     print(f"fastseq serve: {args.model} on http://{args.host}:{args.port}", flush=True)
     run_server(translator, args.host, args.port, name=Path(args.model).name, beam=args.beam,

@@ -49,92 +49,85 @@ def length_penalty(lengths, alpha):
     return ((5. + lengths.float()) / 6.) ** alpha
 
 
-def _expand_for_beams(k, enc_out, h, mask, keys):
-    "Repeat each sentence's encoder state k times: (bs, …) → (bs·k, …), beams of a sentence adjacent."
-    rep = lambda t: None if t is None else t.repeat_interleave(k, 0)
-    return rep(enc_out), h.repeat_interleave(k, 1), rep(mask), rep(keys)
-
-
-def _candidates(logits, scores, done, k, pad_idx):
-    """Each beam's k best continuations and their total log-probabilities (bs·k, k), with no full log-softmax: adding
-    a constant keeps a row's order, so topk runs on the logits and score − logsumexp is added to k values only.
-    A finished beam has one candidate, pad at no cost, so its score stays fixed."""
+def _candidates(logits, scores, k):
+    """Each beam's k best continuations and their total log-probabilities (rows, k), with no full log-softmax: adding
+    a constant keeps a row's order, so topk runs on the logits and score − logsumexp is added to k values only."""
     logits = logits.float()
-    top, tok = logits.topk(min(k, logits.shape[1]), dim=1)                   # (bs·k, k)
-    total = top + (scores.reshape(-1, 1) - torch.logsumexp(logits, 1, keepdim=True))
-    frozen = torch.full_like(total, float('-inf'))
-    frozen[:, 0] = scores.reshape(-1)
-    return torch.where(done[:, None], frozen, total), tok.masked_fill(done[:, None], pad_idx)
+    top, tok = logits.topk(min(k, logits.shape[1]), dim=1)                   # (rows, k)
+    return top + (scores.reshape(-1, 1) - torch.logsumexp(logits, 1, keepdim=True)), tok
 
 
 def _select(total, tok, k):
-    "Best k of each sentence's beams' candidates: new scores (bs, k), origin beam (bs·k,), token (bs·k,)."
+    "Best k of each sentence's beams' candidates, best first: scores (bs, k), origin beam (bs·k,), token (bs·k,)."
     bs, per_beam = total.shape[0] // k, total.shape[1]
     new_scores, idx = total.view(bs, k * per_beam).topk(k, dim=1)             # (bs, k)
     origin = (idx // per_beam + torch.arange(bs, device=idx.device)[:, None] * k).view(-1)
     return new_scores, origin, tok.view(bs, k * per_beam).gather(1, idx).view(-1)
 
 
-def _best(toks, scores, k, alpha, n_best, pad_idx):
-    "n_best (token list, score) per sentence ranked by score / length penalty, and each sentence's best row."
-    lengths = (toks != pad_idx).sum(1)                                        # (bs·k,)
-    final = (scores.view(-1) / length_penalty(lengths, alpha)).view(-1, k)    # (bs, k)
-    order = final.argsort(dim=1, descending=True)[:, :n_best]
-    hyps = [[(toks[i * k + j].tolist(), float(final[i, j])) for j in row.tolist()] for i, row in enumerate(order)]
-    return hyps, order[:, 0] + torch.arange(len(order), device=order.device) * k
+class _Finished:
+    "Each sentence's finished hypotheses (tokens, length-normalised score, attention), set aside as they end."
+    def __init__(self, bs, alpha): self.hyps, self.alpha = [[] for _ in range(bs)], alpha
 
+    def add(self, sents, rows, toks, scores, attn):
+        "Record rows (beam rows that just ended) of the sentences `sents` (original indices)."
+        lp = length_penalty(torch.tensor(toks.shape[1]), self.alpha).item()
+        for s, r, t, sc in zip(sents.tolist(), rows.tolist(), toks[rows].tolist(), scores[rows].tolist()):
+            self.hyps[s].append((t, sc / lp, None if attn is None else attn[r]))
 
-def _settled(scores, toks, done, k, alpha, pad_idx, n_best, early_stop):
-    """Sentences (bs,) that are finished: all their beams have ended, or with `early_stop` their n_best beams ranked
-    highest by score / length penalty have (OpenNMT-py's and JoeyNMT's rule: faster, but a lower-ranked live beam may
-    still have overtaken them; docs/design.md)."""
-    d = done.view(-1, k)
-    if not early_stop: return d.all(1)
-    ranked = (scores.view(-1) / length_penalty((toks != pad_idx).sum(1), alpha)).view(-1, k)
-    return d.gather(1, ranked.topk(n_best, dim=1).indices).all(1)
+    def count(self, sents): return torch.tensor([len(self.hyps[s]) for s in sents.tolist()])
+
+    def best(self, n_best):
+        "Per sentence the n_best (tokens, score), best first, and the best's attention."
+        ranked = [sorted(h, key=lambda x: -x[1])[:n_best] for h in self.hyps]
+        return [[(t, sc) for t, sc, _ in r] for r in ranked], [r[0][2] for r in ranked]
 
 
 @torch.no_grad()
-def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extra=10, check_every=4,
-                keep_attention=False, early_stop=False):
+def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extra=10, keep_attention=False):
     """Batched beam search: src (bs, sl) → per sentence n_best (tokens, score), and the best's attention (bs, T, sl).
-    Every `check_every` steps (one host sync) finished sentences (`_settled`) leave the batch."""
+    OpenNMT-py's rule: a hypothesis that ends (eos or the length limit) is set aside and the next step refills the beam
+    from the live ones; a sentence is done once its best candidate of a step has ended and n_best have; done sentences
+    leave the batch at once. Encoder memory stays one row per sentence (`Decoder.step`'s `group`)."""
     cfg, k = model.config, beam
     if not 1 <= n_best <= k: raise ValueError(f"n_best must be between 1 and beam={k}, got {n_best}")
-    enc_out, h, mask, keys = _expand_for_beams(k, *model.encode(src))
+    enc_out, h, mask, keys = model.encode(src)
     (bs, sl), dev = src.shape, src.device
-    limits = max_output_lens(mask.sum(1), len_ratio, len_extra)               # (bs·k,)
-    max_steps = int(limits.max())
+    h = h.repeat_interleave(k, 1)                                              # (n_layers, bs·k, n_hid)
+    limits = max_output_lens(mask.sum(1), len_ratio, len_extra).repeat_interleave(k)  # (bs·k,)
     scores = torch.full((bs, k), float('-inf'), device=dev)
     scores[:, 0] = 0.                                                         # one live beam to start with
-    inp, done = src.new_full((bs * k,), cfg.bos_idx), torch.zeros(bs * k, dtype=torch.bool, device=dev)
-    toks, attn, sents = src.new_empty(bs * k, 0), None, torch.arange(bs, device=dev)
-    final_toks, final_scores = src.new_full((bs * k, max_steps), cfg.pad_idx), scores.clone()
-    final_attn = None
-    for t in range(max_steps):
-        out, h, weights = model.decoder.step(inp, h, enc_out, keys, mask)
-        scores, origin, inp = _select(*_candidates(model.decoder.project(out), scores, done, k, cfg.pad_idx), k)
+    inp, toks, attn = src.new_full((bs * k,), cfg.bos_idx), src.new_empty(bs * k, 0), None
+    sents, finished = torch.arange(bs), _Finished(bs, alpha)
+    for t in range(int(limits.max())):
+        out, h, weights = model.decoder.step(inp, h, enc_out, keys, mask, group=k)
+        scores, origin, inp = _select(*_candidates(model.decoder.project(out), scores, k), k)
         h, toks = h[:, origin], torch.cat([toks[origin], inp[:, None]], 1)
         if keep_attention and weights is not None:
-            attn = weights[:, None] if attn is None else torch.cat([attn, weights[:, None]], 1)
-            attn = attn[origin]
-        done = done[origin] | (inp == cfg.eos_idx) | (limits <= t + 1)
-        if (t + 1) % check_every and t + 1 < max_steps: continue
-        settled = _settled(scores, toks, done, k, alpha, cfg.pad_idx, n_best, early_stop)
-        if not bool(settled.any()): continue                                  # sync only every few steps
-        out_rows = (sents[settled, None] * k + torch.arange(k, device=dev)).view(-1)
-        rows = settled.repeat_interleave(k)
-        final_toks[out_rows, :t + 1], final_scores[sents[settled]] = toks[rows], scores[settled]
-        if attn is not None:
-            if final_attn is None: final_attn = attn.new_zeros(bs * k, max_steps, sl)
-            final_attn[out_rows, :t + 1] = attn[rows]
-        if bool(settled.all()): break
-        live, rows = ~settled, ~rows
-        sents, scores, inp, done, limits = sents[live], scores[live], inp[rows], done[rows], limits[rows]
-        toks, attn = toks[rows], (attn[rows] if attn is not None else None)
-        enc_out, h, mask, keys = _keep(rows, enc_out, h, mask, keys)
-    hyps, best_rows = _best(final_toks[:, :t + 1], final_scores, k, alpha, n_best, cfg.pad_idx)
-    return hyps, (final_attn[best_rows, :t + 1] if final_attn is not None else None)
+            attn = torch.cat([attn[origin], weights[origin, None]], 1) if attn is not None else weights[origin, None]
+        ended = ((inp == cfg.eos_idx) | (limits <= t + 1)) & scores.view(-1).isfinite()
+        ended_rows = ended.nonzero().view(-1).cpu()                                # the one host sync of a step
+        if not len(ended_rows): continue
+        finished.add(sents[ended_rows // k], ended_rows, toks, scores.view(-1), attn)
+        scores = scores.masked_fill(ended.view(-1, k), float('-inf'))          # ended beams are never extended
+        top_ended = ended.view(-1, k)[:, 0].cpu()
+        done = (top_ended & (finished.count(sents) >= n_best)) | ~scores.isfinite().any(1).cpu()
+        if bool(done.all()): break
+        if not bool(done.any()): continue
+        sents, keep = sents[~done], (~done).to(dev)
+        rows = keep.repeat_interleave(k)
+        scores, inp, limits, toks, h = scores[keep], inp[rows], limits[rows], toks[rows], h[:, rows]
+        attn = attn[rows] if attn is not None else None
+        enc_out, mask, keys = (None if x is None else x[keep] for x in (enc_out, mask, keys))
+    hyps, attns = finished.best(n_best)
+    return hyps, (_stack_attention(attns, sl) if keep_attention and attns[0] is not None else None)
+
+
+def _stack_attention(attns, sl):
+    "Per-sentence attention matrices (T_i, sl) → one (bs, max T_i, sl) tensor, zero past each sentence's end."
+    out = attns[0].new_zeros(len(attns), max(a.shape[0] for a in attns), sl)
+    for i, a in enumerate(attns): out[i, :a.shape[0]] = a
+    return out
 
 
 @torch.no_grad()

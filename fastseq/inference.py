@@ -72,7 +72,22 @@ CONFIG_FILE, WEIGHTS_FILE = 'translator.json', 'model.safetensors'
 
 class Translator:
     "A model with its tokenizers and vocabularies; saved and loaded as a pickle-free bundle (safetensors + JSON)."
-    def __init__(self, model, processor): self.model, self.processor = model, processor
+    def __init__(self, model, processor): self.model, self.processor, self.float_model = model, processor, None
+
+    @property
+    def int8(self): return self.float_model is not None
+
+    def quantize(self):
+        """Decode with int8 weights in every `Linear` and `GRU` (PyTorch's dynamic quantisation, any x86 or ARM CPU):
+        faster CPU inference for a small loss (docs/performance.md). The float model is kept for `save`, and the
+        bundle records the choice, so `Translator.load` quantizes again."""
+        if self.int8: return self
+        if next(self.model.parameters()).device.type != 'cpu':
+            raise ValueError("int8 inference runs on the CPU: load the model with device='cpu'")
+        from torch import nn
+        from torch.ao.quantization import quantize_dynamic
+        self.float_model, self.model = self.model, quantize_dynamic(self.model.eval(), {nn.Linear, nn.GRU})
+        return self
 
     def translate(self, texts, beam=1, bs=64, **kwargs):
         "Translations of a string or a list of strings; the same options as `Seq2SeqLearner.translate`."
@@ -85,7 +100,7 @@ class Translator:
         from safetensors.torch import save_model
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path / WEIGHTS_FILE) as tmp: save_model(self.model, str(tmp))
+        with atomic_path(path / WEIGHTS_FILE) as tmp: save_model(self.float_model or self.model, str(tmp))
         meta = json.dumps(_bundle_meta(self), ensure_ascii=False)
         with atomic_path(path / CONFIG_FILE) as tmp: tmp.write_text(meta, encoding='utf-8')
         return path
@@ -102,7 +117,8 @@ class Translator:
             raise ModelFileError(f"{path / CONFIG_FILE}: the model expects vocabularies of {config.src_vocab} and "
                                  f"{config.tgt_vocab} tokens, the bundle holds {len(proc.src_vocab)} and "
                                  f"{len(proc.tgt_vocab)}")
-        return cls(_load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval(), proc)
+        translator = cls(_load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval(), proc)
+        return translator.quantize() if meta.get('int8') else translator
 
 
 def _bundle_meta(t):
@@ -110,7 +126,7 @@ def _bundle_meta(t):
     side = lambda tok, vocab: {'lang': tok.lang, 'normalize': tok.normalize, 'itos': vocab.itos}
     return {'format': BUNDLE_FORMAT, 'format_version': BUNDLE_VERSION, 'fastseq_version': __version__,
             'config': t.model.config.to_dict(), 'src': side(p.src_tok, p.src_vocab),
-            'tgt': side(p.tgt_tok, p.tgt_vocab)}
+            'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8}
 
 
 def _read_meta(path):
@@ -137,10 +153,15 @@ def _load_weights(model, path):
     return model
 
 
-def load_translator(path, device='cpu'):
+def load_translator(path, device='cpu', int8=False):
     """A bundle folder as a `Translator`, or a learner exported by `learn.export` (a pickle: loading it can run code,
-    so load only exports you trust); clear errors for missing or unreadable files. Both have `translate`."""
+    so load only exports you trust); clear errors for missing or unreadable files. Both have `translate`. With `int8`,
+    always a quantized `Translator` (`Translator.quantize`)."""
     path = Path(path)
+    if int8 and device != 'cpu': raise ValueError(f"int8 inference runs on the CPU, not on {device}")
+    if int8:
+        model = load_translator(path, device)
+        return (model.translator() if hasattr(model, 'translator') else model).quantize()
     if path.is_dir(): return Translator.load(path, device)
     if not path.is_file(): raise FileNotFoundError(f"model file not found: {path}")
     from fastai.learner import load_learner

@@ -5,12 +5,12 @@ from dataclasses import dataclass, asdict
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from .attention import AdditiveAttention
 
-__all__ = ['Seq2SeqConfig', 'Encoder', 'Decoder', 'LuongDecoder', 'BahdanauDecoder', 'make_decoder', 'Seq2SeqRNN',
-           'forcing_segments']
+__all__ = ['Seq2SeqConfig', 'run_rnn', 'Encoder', 'Decoder', 'LuongDecoder', 'BahdanauDecoder', 'make_decoder',
+           'Seq2SeqRNN', 'forcing_segments']
 
 
 @dataclass
@@ -46,6 +46,14 @@ class Seq2SeqConfig:
     def to_dict(self): return asdict(self)
 
 
+def run_rnn(rnn, x, h=None):
+    """`rnn(x, h)` in fp32 even under autocast: CUDA autocast runs cuDNN's GRU in fp16 whatever dtype was asked (with
+    no gradient scaler under bf16), and recurrent states drift in low precision over many steps (docs/design.md)."""
+    device = (x.data if isinstance(x, PackedSequence) else x).device.type
+    if not torch.is_autocast_enabled(device): return rnn(x, h)
+    with torch.autocast(device, enabled=False): return rnn(x.float(), None if h is None else h.float())
+
+
 class Encoder(nn.Module):
     "Embedding → dropout → GRU over packed sequences; final state mapped to the decoder's size."
     def __init__(self, c: Seq2SeqConfig):
@@ -63,11 +71,11 @@ class Encoder(nn.Module):
         mask = src != self.pad_idx                                         # (bs, sl)
         lens = mask.sum(1).clamp(min=1).cpu()                              # packing wants lengths on the host
         x = self.emb_drop(self.emb(src))                                   # (bs, sl, emb)
-        out, h = self.rnn(pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False))
+        out, h = run_rnn(self.rnn, pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False))
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])  # (bs, sl, out_sz)
         bs = src.shape[0]
         h = h.view(self.n_layers, self.n_dirs, bs, -1).transpose(1, 2).reshape(self.n_layers, bs, -1)
-        h = self.to_dec(h)                                                 # (n_layers_enc, bs, n_hid_dec)
+        h = self.to_dec(h).float()                      # (n_layers_enc, bs, n_hid_dec); fp32 even under autocast
         h = h[-self.n_layers_dec:] if self.n_layers >= self.n_layers_dec else h[-1:].expand(self.n_layers_dec, -1, -1)
         return out, h.contiguous(), mask
 
@@ -87,10 +95,19 @@ class Decoder(nn.Module):
         self.out = nn.Linear(c.n_hid_dec, c.tgt_vocab)
         if c.tie: self.out.weight = self.emb.weight  # one Parameter: the tie survives .to(), export and loading
 
-    def step(self, inp, h, enc_out, keys, mask):
-        "inp (bs,), h (n_layers, bs, n_hid) → step output (bs, n_hid), new h, attention (bs, sl) or None."
-        out, h, weights = self.run(inp[:, None], h, enc_out, keys, mask)
+    def step(self, inp, h, enc_out, keys, mask, group=1):
+        """inp (bs,), h (n_layers, bs, n_hid) → step output (bs, n_hid), new h, attention (bs, sl) or None. With
+        `group` g, the memory (enc_out, keys, mask) has bs / g rows, each serving g consecutive rows (a sentence's
+        beams), so beam search keeps one copy of it per sentence."""
+        out, h, weights = self.run(inp[:, None], h, enc_out, keys, mask, group)
         return out[:, 0], h, (None if weights is None else weights[:, 0])
+
+    def attend(self, query, keys, values, mask, group=1):
+        "Context and weights for query (n·group, L, q) against a memory of n rows, each serving `group` query rows."
+        if group == 1: return self.attn(query, keys, values, mask)
+        (rows, L, _), n = query.shape, query.shape[0] // group
+        ctx, weights = self.attn(query.reshape(n, group * L, -1), keys, values, mask)
+        return ctx.reshape(rows, L, -1), weights.reshape(rows, L, -1)
 
     def project(self, out): return self.out(self.out_drop(out))            # (..., n_hid) → (..., vocab)
 
@@ -100,12 +117,12 @@ class LuongDecoder(Decoder):
     before the tied softmax (`tanh(W[out; context])`); attention then carries word identity (docs/results.md)."""
     def __init__(self, c: Seq2SeqConfig, enc_out_sz): super().__init__(c, enc_out_sz, c.n_hid_dec)
 
-    def run(self, inp, h, enc_out, keys, mask):
+    def run(self, inp, h, enc_out, keys, mask, group=1):
         """inp (bs, L) → outputs (bs, L, n_hid), new h, attention (bs, L, sl) or None: one GRU call and one attention
         call cover all L steps."""
-        out, h = self.rnn(self.emb(inp), h)                                # (bs, L, n_hid)
+        out, h = run_rnn(self.rnn, self.emb(inp), h)                       # (bs, L, n_hid)
         if self.attn is None: return out, h, None
-        ctx, weights = self.attn(out, keys, enc_out, mask)                 # (bs, L, enc_out_sz), (bs, L, sl)
+        ctx, weights = self.attend(out, keys, enc_out, mask, group)        # (bs, L, enc_out_sz), (bs, L, sl)
         return torch.tanh(self.mix(torch.cat([out, ctx], -1))), h, weights
 
 
@@ -113,18 +130,18 @@ class BahdanauDecoder(Decoder):
     "The lesson's order: attend with the previous state and mix the context into the GRU's input."
     def __init__(self, c: Seq2SeqConfig, enc_out_sz): super().__init__(c, enc_out_sz, c.emb_sz_tgt)
 
-    def step(self, inp, h, enc_out, keys, mask):
-        "inp (bs,), h (n_layers, bs, n_hid) → step output (bs, n_hid), new h, attention (bs, sl)."
+    def step(self, inp, h, enc_out, keys, mask, group=1):
+        "inp (bs,), h (n_layers, bs, n_hid) → step output (bs, n_hid), new h, attention (bs, sl); `group` as above."
         x = self.emb(inp)                                                  # (bs, emb)
-        ctx, weights = self.attn(h[-1], keys, enc_out, mask)               # (bs, enc_out_sz), (bs, sl)
-        out, h = self.rnn(self.mix(torch.cat([x, ctx], 1))[:, None], h)    # (bs, 1, n_hid)
-        return out[:, 0], h, weights
+        ctx, weights = self.attend(h[-1][:, None], keys, enc_out, mask, group)  # (bs, 1, enc_out_sz), (bs, 1, sl)
+        out, h = run_rnn(self.rnn, self.mix(torch.cat([x, ctx[:, 0]], 1))[:, None], h)  # (bs, 1, n_hid)
+        return out[:, 0], h, weights[:, 0]
 
-    def run(self, inp, h, enc_out, keys, mask):
+    def run(self, inp, h, enc_out, keys, mask, group=1):
         "inp (bs, L) → outputs (bs, L, n_hid), new h, attention (bs, L, sl): each step attends with the last state."
         outs, ws = [], []
         for j in range(inp.shape[1]):
-            out, h, w = self.step(inp[:, j], h, enc_out, keys, mask)
+            out, h, w = self.step(inp[:, j], h, enc_out, keys, mask, group)
             outs.append(out); ws.append(w)
         return torch.stack(outs, 1), h, torch.stack(ws, 1)
 

@@ -1,12 +1,14 @@
 """The Python training API: `train(data, ...)` does everything `fastseq train` does (data, vectors, learning rate,
 teacher forcing, checkpoints, time budget, resume, data-parallel, plots, export, evaluation); the presets live here;
 `evaluate` scores a model on pairs; `run_demo` is the main job of `make demo`."""
+import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
+import torch
 from fastai.callback.progress import ProgressCallback
 from fastai.torch_core import distrib_barrier, rank_distrib, set_seed
 from fastcore.xtras import Path
@@ -21,8 +23,9 @@ from .errors import OptionError
 from .interpret import save_figure
 from .learner import seq2seq_learner
 from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
+from .precision import precision_callbacks, prepare_device, resolve_precision
 
-__all__ = ['TrainConfig', 'PRESETS', 'model_options', 'train', 'evaluate', 'evaluation_line',
+__all__ = ['TrainConfig', 'PRESETS', 'model_options', 'training_device', 'train', 'evaluate', 'evaluation_line',
            'plain_progress', 'lr_find_plot', 'checkpoint_path', 'fit_with_frozen_embeddings', 'run_demo',
            'DEMO_SENTENCES']
 
@@ -45,6 +48,7 @@ class TrainConfig:
     freeze_epochs: int = 0
     tf_start: float = 1.; tf_end: float = 0.; tf_warmup: float = 0.
     seed: int = 42
+    precision: str = 'auto'; device: str = None             # fp32/bf16/fp16 or 'auto'; None: a GPU when there is one
     out: str = 'model.pkl'; plot_dir: str = None; resume: bool = False; eval_beam: int = 0
 
     @classmethod
@@ -119,11 +123,11 @@ def fit_with_frozen_embeddings(learn, epochs, lr, freeze_epochs=0, cbs=None, min
     learn.fit_one_cycle(epochs - freeze_epochs, lr, cbs=cbs)
 
 
-def _dataloaders(data, valid, c: TrainConfig, path):
+def _dataloaders(data, valid, c: TrainConfig, path, device):
     "The DataLoaders `data` and `valid` describe; `path` (the output folder) is where corpus vectors get cached."
-    if c.stream_cache: return _streamed_dataloaders(data, valid, c, path)
+    if c.stream_cache: return _streamed_dataloaders(data, valid, c, path, device)
     kw = dict(bs=c.bs, valid_pct=c.valid_pct, seed=c.seed, max_len=c.max_len, min_freq=c.min_freq,
-              normalize=c.normalize, questions=c.questions, path=path, verbose=rank_distrib() == 0)
+              normalize=c.normalize, questions=c.questions, path=path, verbose=rank_distrib() == 0, device=device)
     frame = lambda x: x if x is None or isinstance(x, pd.DataFrame) else read_tsv(
         x, c.src, c.tgt, skip_bad_lines=c.skip_bad_lines)
     if str(data) == 'phrasebook': df = phrasebook(c.n_pairs, c.seed)
@@ -132,7 +136,7 @@ def _dataloaders(data, valid, c: TrainConfig, path):
     return Seq2SeqDataLoaders.from_df(df, c.src, c.tgt, valid_df=frame(valid), **kw)
 
 
-def _streamed_dataloaders(data, valid, c: TrainConfig, path):
+def _streamed_dataloaders(data, valid, c: TrainConfig, path, device):
     "DataLoaders over a stream cache of `data` (built by process 0 alone when there are several)."
     if str(data) == 'phrasebook' or isinstance(data, pd.DataFrame) or valid is not None:
         raise OptionError("stream_cache needs data as a file and no valid", 'stream_cache', 'data', 'valid')
@@ -143,7 +147,20 @@ def _streamed_dataloaders(data, valid, c: TrainConfig, path):
         init_distributed()
         if rank_distrib() == 0: build()
         distrib_barrier()
-    return Seq2SeqDataLoaders.from_cache(build(), bs=c.bs, max_len=c.max_len, path=path, verbose=rank_distrib() == 0)
+    return Seq2SeqDataLoaders.from_cache(build(), bs=c.bs, max_len=c.max_len, path=path, verbose=rank_distrib() == 0,
+                                         device=device)
+
+
+def training_device(device=None):
+    """The device this process trains on: `device` when given, else a GPU when there is one. Under a launcher each
+    process takes the GPU of its local rank, chosen before any batch is built (else every rank would copy through
+    GPU 0); TF32 is allowed on GPUs."""
+    if device is None and torch.cuda.is_available():
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if is_distributed() else 'cuda'
+    device = torch.device(device or 'cpu')
+    if device.type == 'cuda' and device.index is not None: torch.cuda.set_device(device)
+    prepare_device(device)
+    return device
 
 
 def _check_options(c: TrainConfig):
@@ -167,11 +184,14 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     _check_options(c)
     set_seed(c.seed)  # the same seed in every process: the same data order, vocabulary and initial weights
     out, rank0 = Path(c.out).absolute(), rank_distrib() == 0
-    dls = _dataloaders(data, valid, c, out.parent)
+    dls = _dataloaders(data, valid, c, out.parent, training_device(c.device))
     learn = plain_progress(seq2seq_learner(dls, path=out.parent, vecs_src=c.vecs_src, vecs_tgt=c.vecs_tgt,
                                            **model_options(c)))
     plot_dir = Path(c.plot_dir) if c.plot_dir and rank0 else None
-    _fit(learn, c, TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup), checkpoint_path(out), plot_dir)
+    precision = resolve_precision(c.precision, dls.device, c.emb_sz, len(dls.processor.tgt_vocab))
+    if rank0: print(f"training on {dls.device} in {precision}" + (" (auto)" if c.precision == 'auto' else ''))
+    cbs = [TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup), *precision_callbacks(precision, dls.device)]
+    _fit(learn, c, cbs, checkpoint_path(out), plot_dir)
     if not rank0: return learn                                             # one process writes files
     if plot_dir: _save_plots(learn, plot_dir)
     print(f"exported to {learn.export(out.name)}")
@@ -179,16 +199,16 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     return learn
 
 
-def _fit(learn, c: TrainConfig, forcing, ckpt, plot_dir):
+def _fit(learn, c: TrainConfig, cbs, ckpt, plot_dir):
     "Resume from the checkpoint, or choose the learning rate and fit (data-parallel under a launcher)."
     if c.resume:
-        state = resume_fit(learn, ckpt, c.epochs, cbs=forcing)
+        state = resume_fit(learn, ckpt, c.epochs, cbs=cbs)
         print(f"resumed from {ckpt} after epoch {state['epoch']}")
         return
     lr, t0 = _choose_lr(learn, c.lr, plot_dir), time.time()
     with distributed(learn):
         fit_with_frozen_embeddings(learn, c.epochs, lr, c.freeze_epochs,
-                                   cbs=[forcing, CheckpointEveryEpoch(ckpt, {'lr': lr})], minutes=c.time_budget)
+                                   cbs=[*cbs, CheckpointEveryEpoch(ckpt, {'lr': lr})], minutes=c.time_budget)
     if rank_distrib() == 0: print(f"trained for {(time.time() - t0) / 60:.1f} min")
 
 

@@ -1,6 +1,8 @@
 """`fastseq bench` runs end to end and reports its figures under the documented names (never a timed assertion)."""
 import json
 
+import torch
+
 from fastseq.bench import train_flops_per_token
 from fastseq.cli import main
 from fastseq.model import Seq2SeqConfig
@@ -31,11 +33,12 @@ def test_flops_per_token_follow_the_shapes():
     assert train_flops_per_token(Seq2SeqConfig(1000, 5000, bidir=True)) > train_flops_per_token(small)
 
 
-def test_bf16_autocast_runs_forward_and_loss_in_bf16_and_the_step_in_fp32(small_dls, tiny_arch, tmp_path):
-    "The Autocast callback: logits come out in bf16, the loss is computed in fp32, the weights stay fp32."
+def test_bf16_autocast_runs_products_in_bf16_and_the_grus_their_states_loss_and_step_in_fp32(small_dls, tiny_arch,
+                                                                                              tmp_path):
+    "The Autocast callback: logits come out in bf16; GRU inputs, outputs and states, the loss and the weights in fp32."
     import torch
     from fastai.callback.core import Callback
-    from fastseq.callbacks import Autocast
+    from fastseq.precision import Autocast
     from fastseq.learner import seq2seq_learner
 
     class Dtypes(Callback):
@@ -43,8 +46,29 @@ def test_bf16_autocast_runs_forward_and_loss_in_bf16_and_the_step_in_fp32(small_
         def before_fit(self): self.seen = []
         def after_loss(self): self.seen.append((self.pred.dtype, self.loss_grad.dtype))
 
-    spy = Dtypes()
+    spy, rnn_dtypes = Dtypes(), set()
     learn = seq2seq_learner(small_dls, path=tmp_path, metrics=[], **tiny_arch)
+    for rnn in (learn.model.encoder.rnn, learn.model.decoder.rnn):
+        rnn.register_forward_hook(lambda m, args, out: rnn_dtypes.update(
+            {t.dtype for t in (*args, *out) if isinstance(t, torch.Tensor)}))
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=[Autocast(), spy])
     assert spy.seen and all(p == torch.bfloat16 and l == torch.float32 for p, l in spy.seen)
+    assert rnn_dtypes == {torch.float32}
     assert all(p.dtype == torch.float32 for p in learn.model.parameters())
+
+
+def test_precision_choices(monkeypatch):
+    "'auto' takes bf16 on a CPU only where the projection measured faster in it; fp16 is refused off a GPU."
+    import pytest
+    from fastseq import precision
+    from fastseq.errors import OptionError
+    monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 0.5)
+    assert precision.resolve_precision('auto', 'cpu') == 'fp32'
+    monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 2.0)
+    assert precision.resolve_precision('auto', 'cpu') == 'bf16'
+    assert precision.resolve_precision('fp32', 'cpu') == 'fp32'
+    assert 0 < precision._time_projection(torch.device('cpu'), 16, 50, 32, 1) < 100   # a real measurement runs
+    with pytest.raises(OptionError, match="precision 'fp16' needs a CUDA GPU"):
+        precision.precision_callbacks('fp16', 'cpu')
+    with pytest.raises(OptionError, match="precision must be one of auto, fp32, bf16, fp16, got 'fp8'"):
+        precision.resolve_precision('fp8', 'cpu')

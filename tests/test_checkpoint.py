@@ -100,6 +100,34 @@ def test_a_nan_loss_stops_training_naming_the_batch(small_dls, tiny_arch, tmp_pa
         with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)
 
 
+def test_a_nan_flag_read_every_few_batches_names_the_batches(small_dls, tiny_arch, tmp_path):
+    "As on a GPU: the flag accumulates on the device and is read every 5 batches; the first read reports it."
+    from fastai.callback.core import Callback
+    from fastseq.callbacks import StopOnNonFiniteLoss
+
+    class PoisonAtBatch2(Callback):
+        order = 5
+        def before_batch(self):
+            if self.iter == 2:
+                with torch.no_grad(): self.model.decoder.out.bias.fill_(float('nan'))
+    learn = seq2seq_learner(small_dls, metrics=[], path=tmp_path, cbs=[StopOnNonFiniteLoss(every=5)], **tiny_arch)
+    learn.remove_cbs([cb for cb in learn.cbs if type(cb) is StopOnNonFiniteLoss and cb.every is None])
+    with pytest.raises(NonFiniteLossError, match=r'stopped being finite at epoch 0, in batches 0-4'):
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=PoisonAtBatch2())
+
+
+def test_optimizer_state_follows_its_parameters_device():
+    "After a checkpoint is read onto the CPU, Adam's state moves to each parameter's device ('meta' stands in here)."
+    from fastai.optimizer import Adam
+    from fastseq.checkpoint import optimizer_state_to_params
+    p = torch.nn.Parameter(torch.zeros(3, device='meta'))
+    opt = Adam([p], 1e-3)
+    opt.state[p] = {'grad_avg': torch.zeros(3), 'sqr_avg': torch.zeros(3), 'step': 4}
+    optimizer_state_to_params(opt)
+    assert opt.state[p]['grad_avg'].device.type == 'meta' and opt.state[p]['sqr_avg'].device.type == 'meta'
+    assert opt.state[p]['step'] == 4
+
+
 def test_two_seeded_cpu_runs_give_identical_losses(small_dls, tiny_arch, tmp_path):
     from fastseq.callbacks import TeacherForcing
     def run():

@@ -61,8 +61,10 @@ def test_beam_one_is_exactly_greedy():
     src = torch.randint(4, 30, (6, 7)); src[3, 2:] = 1
     greedy, g_attn = greedy_decode(m, src, keep_attention=True)
     hyps, b_attn = beam_search(m, src, beam=1, alpha=0., keep_attention=True)
-    assert [h[0][0] for h in hyps] == greedy.tolist()
-    assert torch.allclose(g_attn, b_attn)
+    unpad = lambda toks: [t for t in toks if t != 1]
+    assert [h[0][0] for h in hyps] == [unpad(t) for t in greedy.tolist()]
+    for i, (((toks, _),), a) in enumerate(zip(hyps, b_attn)):                      # up to each sentence's eos
+        assert torch.allclose(g_attn[i, :len(toks)], a[:len(toks)]) and not a[len(toks):].any()
 
 
 def test_beam_is_independent_of_batch_composition_and_ranks_n_best():
@@ -100,12 +102,12 @@ def test_n_best_larger_than_beam_is_an_error():
 def _recording_steps(m):
     "Wrap the decoder's step to record the batch size of every call."
     sizes, step = [], m.decoder.step
-    m.decoder.step = lambda inp, *a: sizes.append(inp.shape[0]) or step(inp, *a)   # an instance attribute
+    m.decoder.step = lambda inp, *a, **kw: sizes.append(inp.shape[0]) or step(inp, *a, **kw)   # an instance attribute
     return sizes
 
 
 def test_finished_sentences_leave_the_batch():
-    "A short sentence stops costing decoder work once it is done (checked every 4 steps), in greedy and in beam."
+    "A short sentence stops costing decoder work once it is done: greedy checks every 4 steps, beam every step."
     m = model()
     with torch.no_grad(): m.decoder.out.bias[[1, 3]] = -50.                           # run to the length limit
     src = torch.full((2, 10), 5); src[1, 2:] = 1                                      # limits 10 and 2
@@ -114,20 +116,19 @@ def test_finished_sentences_leave_the_batch():
     assert sizes == [2] * 4 + [1] * 6 and toks.shape == (2, 10) and (toks[1, 2:] == 1).all()
     sizes.clear()
     hyps, _ = beam_search(m, src, beam=3, len_ratio=1., len_extra=0)
-    assert sizes == [6] * 4 + [3] * 6 and [len(h[0][0]) - h[0][0].count(1) for h in hyps] == [10, 2]
+    assert sizes == [6] * 2 + [3] * 8 and [len(h[0][0]) for h in hyps] == [10, 2]
 
 
-def test_early_stop_ends_on_a_finished_hypothesis(trained):
-    from fastseq.data import pad_batch
-    m, proc = trained.model.eval(), trained.dls.processor
-    src = pad_batch(proc.src_ids([fr for fr, _ in trained.valid_pairs()[:32]]), 1)
+def test_beam_stops_when_its_best_candidate_ends_and_refills():
+    "OpenNMT-py's rule: a sentence ends at the step whose best candidate is eos; beams that end earlier are set aside."
+    m = model()
+    with torch.no_grad():
+        m.decoder.out.weight.zero_(); m.decoder.out.bias.zero_()
+        m.decoder.out.bias[[1, 2]] = -50.                                             # never pad or bos
+        m.decoder.out.bias[3] = 0.5                                                   # eos the likeliest token
     sizes = _recording_steps(m)
-    early, _ = beam_search(m, src, beam=4, early_stop=True)
-    n_early, sizes[:] = sum(sizes), []
-    full, _ = beam_search(m, src, beam=4)
-    del m.decoder.step
-    assert n_early <= sum(sizes)
-    assert all(toks[:toks.index(3) + 1] == [t for t in toks if t != 1] for (toks, _), in early)   # ends in eos
-    unpad = lambda hyps: [t for t in hyps[0][0] if t != 1]
-    same = sum(unpad(e) == unpad(f) for e, f in zip(early, full))
-    assert same >= 28                                             # the rule rarely changes a result
+    hyps, _ = beam_search(m, torch.full((1, 4), 5), beam=3, n_best=3, alpha=0.)
+    assert sizes == [3, 3]               # step 1: eos best but 1 of 3 ended; step 2: 2 more end, best ends: done
+    assert [len(t) for t, _ in hyps[0]] == [1, 2, 2] and all(t[-1] == 3 for t, _ in hyps[0])
+    scores = [s for _, s in hyps[0]]
+    assert scores == sorted(scores, reverse=True)

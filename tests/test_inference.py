@@ -4,7 +4,7 @@ import pickle
 import pytest
 
 from fastseq.errors import ModelFileError
-from fastseq.inference import CONFIG_FILE, WEIGHTS_FILE, Translator
+from fastseq.inference import CONFIG_FILE, WEIGHTS_FILE, Translator, load_translator
 from fastseq.model import BahdanauDecoder
 
 TEXTS = ['Le chat noir est sous la table.', '', 'Où est la gare de Marie ?', 'Le zyxwv 🦊 est là.',
@@ -97,3 +97,26 @@ def test_a_malicious_pickle_in_the_bundle_is_never_executed(bundle, tmp_path):
     (evil / WEIGHTS_FILE).write_bytes(pickle.dumps(Payload(marker)))
     with pytest.raises(ModelFileError): Translator.load(evil)
     assert not marker.exists()
+
+
+def test_an_int8_bundle_remembers_quantisation(trained, tmp_path):
+    "quantize → save → load: the loaded translator is int8 and decodes as the saved one; the float weights are saved."
+    t = trained.translator()
+    q = Translator(t.model, t.processor).quantize()
+    texts = [s for s, _ in trained.valid_pairs()[:40]]
+    q.save(tmp_path / 'q')
+    loaded = Translator.load(tmp_path / 'q')
+    assert loaded.int8 and q.int8 and not t.int8
+    assert loaded.translate(texts, beam=3) == q.translate(texts, beam=3)
+    assert Translator.load(_float_copy(tmp_path / 'q', tmp_path / 'f')).translate(texts) == t.translate(texts)
+    with pytest.raises(ValueError, match='int8 inference runs on the CPU'):
+        load_translator(tmp_path / 'q', device='cuda', int8=True)
+
+
+def _float_copy(src, dst):
+    "The bundle at `src` copied to `dst` with int8 turned off in its JSON."
+    import shutil
+    shutil.copytree(src, dst)
+    meta = json.loads((dst / 'translator.json').read_text())
+    (dst / 'translator.json').write_text(json.dumps({**meta, 'int8': False}))
+    return dst

@@ -1,0 +1,88 @@
+"""Training precision: fp32, or bf16 / fp16 matrix products with the recurrent cells, their states and the loss kept
+in fp32; 'auto' picks by measuring the vocabulary projection, the largest product, on the running device."""
+import time
+
+import torch
+import torch.nn.functional as F
+from fastai.callback.core import Callback
+from fastai.callback.fp16 import MixedPrecision
+
+from .errors import OptionError
+
+__all__ = ['PRECISIONS', 'Autocast', 'precision_callbacks', 'resolve_precision', 'projection_speedup',
+           'prepare_device']
+
+PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
+AUTO_MIN_SPEEDUP = 1.2  # bf16 must beat fp32 by this much on the projection before 'auto' picks it on a CPU
+
+
+class Autocast(Callback):
+    """bf16 autocast around the forward pass and loss on any device (fastai's `MixedPrecision` is CUDA-only); bf16
+    keeps fp32's range, so no gradient scaling is needed. The model runs its GRUs outside autocast (`model.run_rnn`)."""
+    order = 10
+    def __init__(self, dtype=torch.bfloat16): self.dtype = dtype
+    def before_batch(self):
+        self.ctx = torch.autocast(self.dls.device.type, dtype=self.dtype)
+        self.ctx.__enter__()
+    def after_loss(self): self.ctx.__exit__(None, None, None)
+    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
+
+
+def precision_callbacks(precision, device):
+    "The callbacks that train in `precision` ('fp32', 'bf16' or 'fp16', as `resolve_precision` returns) on `device`."
+    if precision == 'fp32': return []
+    if precision == 'bf16': return [Autocast(torch.bfloat16)]
+    if precision == 'fp16':
+        if torch.device(device).type != 'cuda':
+            raise OptionError("precision 'fp16' needs a CUDA GPU (it trains with a gradient scaler); on the CPU use "
+                              "'bf16', 'fp32' or 'auto'", 'precision')
+        return [MixedPrecision('fp16')]
+    raise OptionError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}", 'precision')
+
+
+_measured = {}
+
+
+def projection_speedup(device, n_hid, vocab, tokens=1024, reps=5):
+    """How many times faster the vocabulary projection (tokens × n_hid → vocab, forward and backward) runs under bf16
+    autocast than in fp32 on `device`; measured once per shape and device."""
+    key = (str(device), n_hid, vocab, tokens)
+    if key not in _measured: _measured[key] = _time_projection(torch.device(device), n_hid, vocab, tokens, reps)
+    return _measured[key]
+
+
+def _time_projection(device, n_hid, vocab, tokens, reps):
+    x = torch.rand(tokens, n_hid, device=device).sub_(.5).requires_grad_()
+    w = (torch.rand(vocab, n_hid, device=device) * .2 - .1).requires_grad_()
+    y = torch.randint(0, vocab, (tokens,), device=device)
+    def run(dtype):
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
+            logits = F.linear(x, w)
+        F.cross_entropy(logits.float(), y).backward()
+    def seconds(dtype):
+        run(dtype)
+        if device.type == 'cuda': torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(reps): run(dtype)
+        if device.type == 'cuda': torch.cuda.synchronize()
+        return time.perf_counter() - t0
+    return seconds(torch.float32) / seconds(torch.bfloat16)
+
+
+def resolve_precision(precision, device, n_hid=300, vocab=10000):
+    """'fp32', 'bf16' or 'fp16' for `precision` on `device`. 'auto': on a GPU, bf16 where it is supported (no gradient
+    scaler needed), else fp16; on a CPU, bf16 only when the vocabulary projection measures at least 1.2× faster in it
+    (CPUs with AMX), else fp32 (where bf16 is emulated it is many times slower)."""
+    if precision not in PRECISIONS:
+        raise OptionError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}", 'precision')
+    if precision != 'auto': return precision
+    device = torch.device(device)
+    if device.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    if device.type != 'cpu': return 'fp32'
+    return 'bf16' if projection_speedup(device, n_hid, vocab) >= AUTO_MIN_SPEEDUP else 'fp32'
+
+
+def prepare_device(device):
+    "Settings a device trains fastest with: TF32 matrix products and convolutions on CUDA GPUs that have them."
+    if torch.device(device).type == 'cuda':
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
