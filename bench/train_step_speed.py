@@ -27,9 +27,9 @@ def main(path, pr_force, n_batches=60, warmup=10):
     model.train(); model.pr_force = pr_force
     opt, loss_func, batches = torch.optim.Adam(model.parameters(), LESSON.lr), Seq2SeqLoss(1), iter(dls.train)
     for i in range(n_batches):
-        src, tgt, _ = next(batches)
+        src, tgt, src_lens, _ = next(batches)
         if i == warmup: t0, n_tok = time.perf_counter(), 0
-        loss = loss_func(model(src, tgt), tgt)
+        loss = loss_func(model(src, tgt, src_lens), tgt)
         loss.backward(); opt.step(); opt.zero_grad()
         if i >= warmup: n_tok += int((tgt != 1).sum())
     print(f"teacher forcing {pr_force}: {n_tok / (time.perf_counter() - t0):,.0f} target tok/s, loss {loss.item():.3f}")

@@ -82,7 +82,7 @@ class StopOnNonFiniteLoss(TerminateOnNaNCallback):
         bad = ~torch.isfinite(loss)                                        # stays on the device
         if self.bad is None: self.bad, self.since = bad, self.iter
         else: self.bad = self.bad | bad
-        self.loss = loss
+        self.last_loss = loss
         if (self.iter + 1) % self.period == 0: self._check()
 
     def after_train(self): self._check()
@@ -90,8 +90,8 @@ class StopOnNonFiniteLoss(TerminateOnNaNCallback):
     def _check(self):
         "One host read of the flag accumulated since the last check."
         if self.bad is not None and bool(self.bad):
-            where = (f"became {self.loss.item()} at epoch {self.epoch}, batch {self.iter}" if self.since == self.iter
-                     else f"stopped being finite at epoch {self.epoch}, in batches {self.since}-{self.iter}")
+            where = (f"became {self.last_loss.item()} at epoch {self.epoch}, batch {self.iter}"
+                     if self.since == self.iter else f"stopped being finite at epoch {self.epoch}, in batches {self.since}-{self.iter}")
             raise NonFiniteLossError(f"the training loss {where}: lower the learning rate (for instance to a tenth), "
                                      f"or keep gradient clipping on (seq2seq_learner's clip=5.0)")
         self.bad = None

@@ -2,6 +2,7 @@
 atomically after each epoch, so a resumed one-cycle run continues exactly where the interrupted one stopped."""
 import torch
 from fastai.callback.core import Callback
+from fastai.optimizer import OptimWrapper
 from fastai.torch_core import get_model, get_random_states, rank_distrib, set_random_states
 from fastcore.foundation import L
 from fastcore.xtras import Path
@@ -11,7 +12,7 @@ from .io import atomic_path
 
 __all__ = ['CheckpointEveryEpoch', 'save_checkpoint', 'load_checkpoint', 'resume', 'optimizer_state_to_params']
 
-CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'fastseq-checkpoint', 2  # 2: fastai's random-state keys
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'fastseq-checkpoint', 3  # 2: fastai's random-state keys; 3: fused AdamW
 
 
 def _train_dl(learn):
@@ -34,6 +35,7 @@ def _set_random_states(learn, states):
 def optimizer_state_to_params(opt):
     """Move each parameter's optimizer state (Adam's averages) to that parameter's device: the checkpoint is read onto
     the CPU and fastai's `load_state_dict` keeps the tensors where they are, so a GPU resume would mix devices."""
+    if isinstance(opt, OptimWrapper): return                  # a PyTorch optimizer's load_state_dict moves it itself
     for p, *_ in opt.all_params(with_grad=False):
         state = opt.state.get(p, {})
         for k, v in state.items():

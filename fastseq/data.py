@@ -1,4 +1,4 @@
-"""Tokenize, numericalize, sortish batching with end padding → fastai `DataLoaders` of (src, tgt, tgt)."""
+"""Tokenize, numericalize, sortish batching with end padding → fastai `DataLoaders` of (src, tgt, src_lens, tgt)."""
 import numpy as np
 import pandas as pd
 import torch
@@ -54,7 +54,7 @@ class SortishDL(DataLoader):
     "Batches of similar length: shuffled chunks sorted by length in training, sorted in validation."
     def __init__(self, dataset=None, pad_idx=1, processor=None, **kwargs):
         super().__init__(dataset, **kwargs)
-        self.pad_idx, self.processor, self.n_inp = pad_idx, processor, 2
+        self.pad_idx, self.processor, self.n_inp = pad_idx, processor, 3
         self._keys = dataset.tgt_lens * 1000 + dataset.src_lens if dataset is not None and len(dataset) else None
 
     def get_idxs(self):
@@ -72,8 +72,15 @@ class SortishDL(DataLoader):
         return [i for j in np.random.permutation(len(batches)) for i in batches[j]]
 
     def create_batch(self, b):
+        """(src, tgt, src_lens): the source lengths as a tuple of ints stay on the host, where packing needs them (read
+        back from a GPU they would stall its queue every batch)."""
         src, tgt = pad_batch([s for s, _ in b], self.pad_idx), pad_batch([t for _, t in b], self.pad_idx)
-        return src, tgt, tgt  # the model sees the target (for its length and teacher forcing), the loss too
+        return src, tgt, tuple(len(s) for s, _ in b)
+
+    def after_batch(self, b):
+        """(src, tgt, src_lens, tgt): the model's inputs, then the loss's target, the same tensor once it is on the
+        device (added after the copy, so it is copied once)."""
+        return (*b, b[1])
 
     def new(self, dataset=None, cls=None, **kwargs):
         kwargs.setdefault('pad_idx', self.pad_idx); kwargs.setdefault('processor', self.processor)
@@ -81,7 +88,7 @@ class SortishDL(DataLoader):
 
     def show_batch(self, b=None, max_n=9, show=True):
         "Table of source and target texts of a batch, decoded back from ids."
-        src, tgt, _ = self.one_batch() if b is None else b
+        src, tgt, *_ = self.one_batch() if b is None else b
         p = self.processor
         df = pd.DataFrame({'source': [p.src_text(s) for s in src[:max_n].tolist()],
                            'target': [' '.join(p.tgt_vocab.textify(t)) for t in tgt[:max_n].tolist()]})
@@ -149,6 +156,7 @@ class Seq2SeqDataLoaders(DataLoaders):
         if verbose: print(_describe(stats, src, tgt))
         if len(train_ds) == 0: raise ValueError(f"no training pair is left after dropping pairs over {max_len} tokens")
         kw = dict(pad_idx=Vocab.pad_idx, processor=proc)
+        kw['pin_memory'] = torch.device(device or default_device()).type == 'cuda'   # GPU copies from pinned pages
         train_dl = SortishDL(train_ds, bs=bs, shuffle=True, drop_last=len(train_ds) > bs, **kw)
         valid_dl = SortishDL(valid_ds, bs=bs * 2, shuffle=False, **kw)
         return cls(train_dl, valid_dl, path=path, device=device or default_device(), processor=proc,

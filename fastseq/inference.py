@@ -84,9 +84,7 @@ class Translator:
         if self.int8: return self
         if next(self.model.parameters()).device.type != 'cpu':
             raise ValueError("int8 inference runs on the CPU: load the model with device='cpu'")
-        from torch import nn
-        from torch.ao.quantization import quantize_dynamic
-        self.float_model, self.model = self.model, quantize_dynamic(self.model.eval(), {nn.Linear, nn.GRU})
+        self.float_model, self.model = self.model, _int8(self.model.eval())
         return self
 
     def translate(self, texts, beam=1, bs=64, **kwargs):
@@ -119,6 +117,19 @@ class Translator:
                                  f"{len(proc.tgt_vocab)}")
         translator = cls(_load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval(), proc)
         return translator.quantize() if meta.get('int8') else translator
+
+
+def _int8(model):
+    """A copy of `model` with int8 `Linear` and `GRU` layers. PyTorch marks `torch.ao.quantization` deprecated in favour
+    of torchao, and warns on every use; it still runs (docs/design.md), so the warnings are not passed on."""
+    from torch import nn
+    try: from torch.ao.quantization import quantize_dynamic
+    except ImportError: raise ValueError("int8 inference needs torch.ao.quantization.quantize_dynamic, which this "
+                                         "PyTorch does not have") from None
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='torch.quantize_per_tensor')
+        warnings.filterwarnings('ignore', message='torch.ao.quantization is deprecated')
+        return quantize_dynamic(model, {nn.Linear, nn.GRU})
 
 
 def _bundle_meta(t):

@@ -1,5 +1,6 @@
 """Padding-aware loss and metrics; BLEU and chrF with sacrebleu on free-running decodes."""
 import numpy as np
+import torch
 import torch.nn.functional as F
 from fastai.learner import Metric
 from fastai.losses import CrossEntropyLossFlat
@@ -8,8 +9,8 @@ from fastai.torch_core import get_model
 from .inference import Translator
 from .tokenize import SpacyTokenizer, normalize_text
 
-__all__ = ['align_lengths', 'Seq2SeqLoss', 'TokenAccuracy', 'Perplexity', 'CorpusBLEU', 'ChrF', 'corpus_bleu',
-           'corpus_chrf', 'tokenized_bleu', 'valid_subset']
+__all__ = ['align_lengths', 'MaskedCrossEntropy', 'Seq2SeqLoss', 'TokenAccuracy', 'Perplexity', 'CorpusBLEU', 'ChrF',
+           'corpus_bleu', 'corpus_chrf', 'tokenized_bleu', 'valid_subset']
 
 
 def align_lengths(pred, targ, pad_idx):
@@ -20,16 +21,39 @@ def align_lengths(pred, targ, pad_idx):
     return pred, targ
 
 
+class MaskedCrossEntropy(torch.autograd.Function):
+    """Mean cross-entropy over the rows of logits (N, V) whose target is not `pad_idx`. Its backward turns the saved
+    log-probabilities into softmax − one-hot in one buffer, in place, where autograd's log_softmax + nll would build a
+    zero-filled (N, V) gradient and run log_softmax's own backward: fewer passes over a step's largest tensor."""
+    @staticmethod
+    def forward(ctx, logits, targ, pad_idx):
+        mask = targ != pad_idx
+        safe, n = targ.masked_fill(~mask, 0), mask.sum().clamp(min=1)
+        logp = torch.log_softmax(logits, 1)                                        # (N, V)
+        loss = -(logp.gather(1, safe[:, None]).squeeze(1) * mask).sum() / n
+        ctx.save_for_backward(logp, safe, mask, n)
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        logp, safe, mask, n = ctx.saved_tensors
+        scale = (grad / n) * mask                                                  # (N,)
+        g = logp.exp().mul_(scale[:, None])
+        return g.scatter_add_(1, safe[:, None], -scale[:, None]), None, None
+
+
 class Seq2SeqLoss(CrossEntropyLossFlat):
     """fastai's `CrossEntropyLossFlat` over target tokens with padding ignored (mean over real tokens), computed in
-    fp32, after aligning the lengths of pred (bs, pl, V) and targ (bs, tl)."""
+    fp32, after aligning the lengths of pred (bs, pl, V) and targ (bs, tl); the mean runs through
+    `MaskedCrossEntropy` (the same value, a cheaper backward)."""
     def __init__(self, pad_idx=1, reduction='mean'):
         super().__init__(ignore_index=pad_idx, reduction=reduction)
         self.pad_idx = pad_idx
 
     def __call__(self, pred, targ):
         pred, targ = align_lengths(pred, targ, self.pad_idx)
-        return super().__call__(pred.float(), targ)
+        if self.func.reduction != 'mean': return super().__call__(pred.float(), targ)
+        return MaskedCrossEntropy.apply(pred.float().flatten(0, 1), targ.flatten(), self.pad_idx)
 
 
 class _TokenMetric(Metric):

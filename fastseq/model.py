@@ -66,10 +66,12 @@ class Encoder(nn.Module):
         self.to_dec = nn.Linear(c.n_hid_enc * self.n_dirs, c.n_hid_dec, bias=False)
         self.out_sz, self.n_layers_dec = c.n_hid_enc * self.n_dirs, c.n_layers_dec
 
-    def forward(self, src):
-        "Outputs (bs, sl, out_sz), decoder's initial state (n_layers_dec, bs, n_hid_dec), mask (bs, sl)."
+    def forward(self, src, src_lens=None):
+        """Outputs (bs, sl, out_sz), decoder's initial state (n_layers_dec, bs, n_hid_dec), mask (bs, sl). Packing needs
+        the lengths on the host: from `src_lens` (ints, as the batch carries them), else read back from `src`."""
         mask = src != self.pad_idx                                         # (bs, sl)
-        lens = mask.sum(1).clamp(min=1).cpu()                              # packing wants lengths on the host
+        lens = torch.as_tensor(src_lens) if src_lens is not None else mask.sum(1).cpu()
+        lens = lens.clamp(min=1)
         x = self.emb_drop(self.emb(src))                                   # (bs, sl, emb)
         out, h = run_rnn(self.rnn, pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False))
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])  # (bs, sl, out_sz)
@@ -171,9 +173,9 @@ class Seq2SeqRNN(nn.Module):
         with torch.no_grad():
             for emb in (self.encoder.emb, self.decoder.emb): emb.weight[emb.padding_idx].zero_()
 
-    def encode(self, src):
+    def encode(self, src, src_lens=None):
         "Encoder outputs, decoder state, source mask and attention keys for src (bs, sl)."
-        enc_out, h, mask = self.encoder(src)
+        enc_out, h, mask = self.encoder(src, src_lens)
         keys = self.decoder.attn.project_keys(enc_out) if self.decoder.attn is not None else None
         return enc_out, h, mask, keys
 
@@ -182,12 +184,13 @@ class Seq2SeqRNN(nn.Module):
         p = pr_force if pr_force is not None else self.pr_force if self.training else 0.
         return [p >= 1 or (p > 0 and random.random() < p) for _ in range(n_steps)]
 
-    def forward(self, src, tgt, pr_force=None):
-        """src (bs, sl), tgt (bs, tl) → logits (bs, tl, vocab). Each step feeds the reference token with probability
-        `pr_force` (default: the `pr_force` attribute that `TeacherForcing` sets in training, 0 in eval mode; 1 scores
-        a given output). Steps run in segments: a segment ends at a step whose next input is the model's own guess, so
-        forced steps share one GRU, attention and projection call, and only segment ends need an argmax."""
-        enc_out, h, mask, keys = self.encode(src)
+    def forward(self, src, tgt, src_lens=None, pr_force=None):
+        """src (bs, sl), tgt (bs, tl), optional source lengths on the host → logits (bs, tl, vocab). Each step feeds the
+        reference token with probability `pr_force` (default: the `pr_force` attribute that `TeacherForcing` sets in
+        training, 0 in eval mode; 1 scores a given output). Steps run in segments: a segment ends at a step whose next
+        input is the model's own guess, so forced steps share one GRU, attention and projection call, and only segment
+        ends need an argmax."""
+        enc_out, h, mask, keys = self.encode(src, src_lens)
         bs, tl = tgt.shape
         inp, dec = tgt.new_full((bs, 1), self.config.bos_idx), self.decoder
         logits, attns = [], []

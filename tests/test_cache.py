@@ -39,7 +39,7 @@ def test_cache_holds_the_corpus_numericalized_with_a_vocabulary_of_the_training_
         assert src.tolist() == fr_vocab.numericalize(fr_tok([train[i][0]])[0])
         assert tgt.tolist() == en_vocab.numericalize(en_tok([train[i][1]])[0]) + [Vocab.eos_idx]
     assert dls.valid_pairs() == valid
-    src, tgt, _ = dls.one_batch()
+    src, tgt, _, _ = dls.one_batch()
     assert src.shape[0] == 16 and (tgt == Vocab.eos_idx).sum() == 16
 
 

@@ -64,7 +64,7 @@ def test_attention_capture_keeps_validation_attention_only(small_dls, tiny_arch,
     assert spy.kept and not any(spy.kept)                      # training batches never keep attention
     valid = list(small_dls.valid)
     assert len(cap.batches) == len(valid) and cap.weights is cap.batches[-1]
-    src, tgt, _ = valid[-1]
+    src, tgt, _, _ = valid[-1]
     attn = cap.weights
     assert attn.shape == (src.shape[0], tgt.shape[1], src.shape[1])
     assert torch.allclose(attn.sum(-1), torch.ones(attn.shape[:2]), atol=1e-5)   # each step's weights sum to 1

@@ -9,8 +9,9 @@ from fastseq.vocab import Vocab
 
 
 def test_batches_are_batch_first_end_padded_and_target_ends_with_eos(small_dls):
-    src, tgt, y = small_dls.one_batch()
+    src, tgt, src_lens, y = small_dls.one_batch()
     assert src.dim() == 2 and tgt.dim() == 2 and src.shape[0] == tgt.shape[0] == 32 and y is tgt
+    assert src_lens == tuple((src != Vocab.pad_idx).sum(1).tolist())   # host ints: no read back from a device
     for row in tgt.tolist():
         real = [i for i in row if i != Vocab.pad_idx]
         assert real[-1] == Vocab.eos_idx and row[:len(real)] == real   # padding only at the end

@@ -116,7 +116,7 @@ def test_finished_sentences_leave_the_batch():
     assert sizes == [2] * 4 + [1] * 6 and toks.shape == (2, 10) and (toks[1, 2:] == 1).all()
     sizes.clear()
     hyps, _ = beam_search(m, src, beam=3, len_ratio=1., len_extra=0)
-    assert sizes == [6] * 2 + [3] * 8 and [len(h[0][0]) for h in hyps] == [10, 2]
+    assert sizes == [2, 6] + [3] * 8 and [len(h[0][0]) for h in hyps] == [10, 2]   # step 1: one beam a sentence
 
 
 def test_beam_stops_when_its_best_candidate_ends_and_refills():
@@ -128,7 +128,7 @@ def test_beam_stops_when_its_best_candidate_ends_and_refills():
         m.decoder.out.bias[3] = 0.5                                                   # eos the likeliest token
     sizes = _recording_steps(m)
     hyps, _ = beam_search(m, torch.full((1, 4), 5), beam=3, n_best=3, alpha=0.)
-    assert sizes == [3, 3]               # step 1: eos best but 1 of 3 ended; step 2: 2 more end, best ends: done
+    assert sizes == [1, 3]               # step 1: eos best but 1 of 3 ended; step 2: 2 more end, best ends: done
     assert [len(t) for t, _ in hyps[0]] == [1, 2, 2] and all(t[-1] == 3 for t, _ in hyps[0])
     scores = [s for _, s in hyps[0]]
     assert scores == sorted(scores, reverse=True)

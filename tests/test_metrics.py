@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fastseq.metrics import Seq2SeqLoss, TokenAccuracy, Perplexity, align_lengths, valid_subset
+from fastseq.metrics import MaskedCrossEntropy, Seq2SeqLoss, TokenAccuracy, Perplexity, align_lengths, valid_subset
 
 
 def test_loss_ignores_padding():
@@ -14,6 +14,18 @@ def test_loss_ignores_padding():
     assert torch.allclose(Seq2SeqLoss(1)(pred, targ), expected)
     pred2 = pred.clone(); pred2[0, 2] = 100.; pred2[1, 1:] = -100.   # what is predicted at pad positions is free
     assert torch.allclose(Seq2SeqLoss(1)(pred2, targ), expected)
+
+
+def test_the_loss_gradient_is_cross_entropys():
+    "MaskedCrossEntropy's hand-written backward: the same gradient as autograd through F.cross_entropy, pads zero."
+    pred = torch.randn(3, 4, 7, dtype=torch.float64, requires_grad=True)
+    targ = torch.tensor([[2, 4, 1, 1], [3, 6, 5, 1], [1, 1, 1, 1]])
+    Seq2SeqLoss(1)(pred, targ).backward(torch.tensor(2.))
+    ours, pred.grad = pred.grad, None
+    (2 * F.cross_entropy(pred.flatten(0, 1), targ.flatten(), ignore_index=1)).backward()
+    assert torch.allclose(ours, pred.grad, atol=1e-6) and not ours[2].any()
+    flat = pred.detach().flatten(0, 1).requires_grad_()
+    assert torch.autograd.gradcheck(lambda p: MaskedCrossEntropy.apply(p, targ.flatten(), 1), (flat,))
 
 
 def test_length_mismatch_both_ways():

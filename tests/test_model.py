@@ -46,6 +46,8 @@ def test_padding_in_the_source_does_not_change_the_output():
     m.eval()
     longer = torch.cat([src, torch.ones(4, 3, dtype=torch.long)], 1)
     assert torch.allclose(m(src, tgt), m(longer, tgt), atol=1e-5)
+    lens = tuple((src != 1).sum(1).tolist())                         # the host lengths a batch carries
+    assert torch.allclose(m(src, tgt), m(longer, tgt, lens), atol=1e-5)
 
 
 def test_full_teacher_forcing_feeds_the_reference():
