@@ -91,7 +91,8 @@ class StopOnNonFiniteLoss(TerminateOnNaNCallback):
         "One host read of the flag accumulated since the last check."
         if self.bad is not None and bool(self.bad):
             where = (f"became {self.last_loss.item()} at epoch {self.epoch}, batch {self.iter}"
-                     if self.since == self.iter else f"stopped being finite at epoch {self.epoch}, in batches {self.since}-{self.iter}")
+                     if self.since == self.iter else
+                     f"stopped being finite at epoch {self.epoch}, in batches {self.since}-{self.iter}")
             raise NonFiniteLossError(f"the training loss {where}: lower the learning rate (for instance to a tenth), "
                                      f"or keep gradient clipping on (seq2seq_learner's clip=5.0)")
         self.bad = None
