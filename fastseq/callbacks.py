@@ -71,7 +71,7 @@ class StopOnNonFiniteLoss(TerminateOnNaNCallback):
     def __init__(self, every=None): self.every = every
 
     def before_fit(self):
-        self.period = self.every or (20 if self.dls.device.type == 'cuda' else 1)
+        self.period = self.every or (20 if torch.device(self.dls.device).type == 'cuda' else 1)
         self.bad = None
 
     def after_batch(self): pass  # fastai's check; ours runs in after_loss

@@ -22,7 +22,7 @@ class Autocast(Callback):
     order = 10
     def __init__(self, dtype=torch.bfloat16): self.dtype = dtype
     def before_batch(self):
-        self.ctx = torch.autocast(self.dls.device.type, dtype=self.dtype)
+        self.ctx = torch.autocast(torch.device(self.dls.device).type, dtype=self.dtype)
         self.ctx.__enter__()
     def after_loss(self): self.ctx.__exit__(None, None, None)
     def after_cancel_batch(self): self.ctx.__exit__(None, None, None)

@@ -78,7 +78,7 @@ def test_bundle_beam_and_stdin_across_chunk_boundaries(exported, tmp_path):
     out = from_export.stdout.splitlines()
     assert len(out) == 40 and out[7] == '' and out == from_bundle.stdout.splitlines()
     assert out[4:7] == out[0:3] and out[36:40] == out[0:4]   # same input, same output, order kept
-    int8 = call('translate', bundle, '--int8', '--beam', '3', *lines[:4])
+    int8 = call('translate', bundle, *lines[:4], '--int8', '--beam', '3')
     assert int8.returncode == 0 and int8.stdout.splitlines() == load_translator(bundle, int8=True).translate(
         lines[:4], beam=3)
 
