@@ -50,7 +50,7 @@ def projection_parts():
     def run(dtype):
         with torch.autocast('cpu', dtype=dtype, enabled=dtype != torch.float32): z = F.linear(x, w)
         F.cross_entropy(z.float(), y).backward()
-    return {str(d).split('.')[1]: ms(lambda: run(d)) for d in (torch.float32, torch.bfloat16, torch.float16)}
+    return {str(d).split('.')[1]: ms(lambda d=d: run(d)) for d in (torch.float32, torch.bfloat16, torch.float16)}
 
 
 def beam_step_parts():

@@ -69,6 +69,8 @@ def _add_model_args(p):
     p.add_argument('--bs', type=int, default=64, help='sentences per batch')
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
     p.add_argument('--int8', action='store_true', help='decode with int8 weights (CPU only; faster, BLEU within 0.5)')
+    p.add_argument('--no-copy-unk', dest='copy_unk', action='store_false',
+                   help='keep unknown words as the model emits them (default: copy them from the source)')
 
 
 def _add_translate(sub):
@@ -118,6 +120,8 @@ def _add_serve(sub):
     p.add_argument('--wait-ms', type=float, default=5., help='how long a batch waits for more requests')
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
     p.add_argument('--int8', action='store_true', help='decode with int8 weights (CPU only; faster, BLEU within 0.5)')
+    p.add_argument('--no-copy-unk', dest='copy_unk', action='store_false',
+                   help='keep unknown words as the model emits them (default: copy them from the source)')
     p.add_argument('--allow-pickle', action='store_true',
                    help='also load a learner export: a pickle, whose loading can run code; only for files you trust')
 
@@ -160,14 +164,16 @@ def translate(args):
     learn = load_translator(args.model, args.device, args.int8)
     chunks = [args.text] if args.text else _stdin_chunks(args.bs * 16)
     for chunk in chunks:
-        for out in learn.translate(chunk, beam=args.beam, bs=args.bs): print(out, flush=False)
+        outs = learn.translate(chunk, beam=args.beam, bs=args.bs, copy_unk=args.copy_unk)
+        for out in outs: print(out, flush=False)
         sys.stdout.flush()
 
 
 def evaluate(args):
     "Decode the source column of a test file and print BLEU and chrF against its raw references as JSON."
     model = load_translator(args.model, args.device, args.int8)
-    scores = training.evaluate(model, args.data, src=args.src, tgt=args.tgt, beam=args.beam, bs=args.bs)
+    scores = training.evaluate(model, args.data, src=args.src, tgt=args.tgt, beam=args.beam, bs=args.bs,
+                               copy_unk=args.copy_unk)
     print(json.dumps({**{k: round(v, 2) if isinstance(v, float) else v for k, v in scores.items()},
                       'data': str(args.data)}))
 
@@ -212,6 +218,7 @@ def serve(args):
                              f"(learn.save_translator)")
     model = load_translator(args.model, args.device, args.int8)
     translator = model.translator() if hasattr(model, 'translator') else model
+    translator.copy_unk = args.copy_unk
     print(f"fastseq serve: {args.model} on http://{args.host}:{args.port}", flush=True)
     run_server(translator, args.host, args.port, name=Path(args.model).name, beam=args.beam,
                max_batch=args.max_batch, wait_ms=args.wait_ms)

@@ -11,10 +11,10 @@ from .cache import open_cache
 from .datasets import clean_pairs, question_filter, read_files, read_tsv
 from .io import show_table
 from .pairs import PairDataset
-from .tokenize import Seq2SeqTokenizer
-from .vocab import Vocab
+from .tokenize import TK_MAJ, TK_UP, Seq2SeqTokenizer
+from .vocab import UNK, Vocab
 
-__all__ = ['TextProcessor', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
+__all__ = ['TextProcessor', 'copy_unknown', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
 
 
 class TextProcessor:
@@ -24,7 +24,12 @@ class TextProcessor:
 
     def src_ids(self, texts, n_workers=0):
         "Source id lists for raw `texts`."
-        return [self.src_vocab.numericalize(t) for t in self.src_tok(texts, n_workers=n_workers)]
+        return self.src_tokens_ids(texts, n_workers)[1]
+
+    def src_tokens_ids(self, texts, n_workers=0):
+        "Source token lists (case markers included, unknown words as written) and their id lists, for raw `texts`."
+        toks = self.src_tok(texts, n_workers=n_workers)
+        return toks, [self.src_vocab.numericalize(t) for t in toks]
 
     def tgt_ids(self, texts, n_workers=0):
         "Target id lists for raw `texts`, each ending with eos."
@@ -36,7 +41,32 @@ class TextProcessor:
         return self.src_vocab.textify(self.src_ids([text])[0][:max_len], strip_special=False)
 
     def src_text(self, ids): return ' '.join(self.src_vocab.textify(ids))
-    def tgt_text(self, ids): return self.tgt_tok.detokenize(self.tgt_vocab.textify(_until_eos(ids, self.tgt_vocab)))
+    def tgt_text(self, ids, attn=None, src_tokens=None):
+        """Text of target ids up to eos; given the attention (out_len, src_len) and the source tokens, unknown words
+        are copied from the source (`copy_unknown`)."""
+        words = self.tgt_vocab.textify(_until_eos(ids, self.tgt_vocab))
+        if attn is not None and src_tokens is not None:
+            unknown = [i == self.src_vocab.unk_idx for i in self.src_vocab.numericalize(src_tokens)]
+            words = copy_unknown(words, attn, src_tokens, unknown)
+        return self.tgt_tok.detokenize(words)
+
+
+def copy_unknown(words, attn, src_tokens, src_unknown):
+    """`words` with unknown words copied from the source: at an output step that emits the unknown token (OpenNMT's
+    replace_unk), or that attends most to a source word outside the vocabulary (a model trained without unknown
+    targets never emits one), the output is that source word, as written, with its case marker. A source word is
+    copied once; later steps attending most to it add nothing. Numbers, names, URLs and foreign-script words then come
+    through unchanged. attn: (≥ len(words), ≥ len(src_tokens)) attention rows; src_unknown: per source token."""
+    out, copied, markers = [], set(), (TK_MAJ, TK_UP)
+    for i, w in enumerate(words):
+        j = int(attn[i, :len(src_tokens)].argmax())
+        if src_tokens[j] in markers and j + 1 < len(src_tokens): j += 1             # attending to a marker: its word
+        if w in markers or not (w == UNK or src_unknown[j]): out.append(w); continue
+        if j in copied: continue
+        copied.add(j)
+        if j and src_tokens[j - 1] in markers and not (out and out[-1] in markers): out.append(src_tokens[j - 1])
+        out.append(src_tokens[j])
+    return out
 
 
 def _until_eos(ids, vocab):

@@ -26,13 +26,17 @@ def _truncated(ids, max_len):
 
 
 def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6, max_src_len=MAX_SRC_LEN,
-                    with_attention=False, **decode_kwargs):
+                    with_attention=False, copy_unk=True, **decode_kwargs):
     """Translations of `texts` in input order ('' for empty inputs): strings, or with `n_best` > 1 lists of
-    (text, score), or with `with_attention` (text, output tokens, attention (out_len, src_len)) triples."""
+    (text, score), or with `with_attention` (text, output tokens, attention (out_len, src_len)) triples. With
+    `copy_unk` (and attention), an unknown output word becomes the source word it attends to most (in the best
+    translation)."""
     if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, got {beam}")
     if n_best > 1 and with_attention: raise ValueError("with_attention returns the best translation only: use n_best=1")
     texts = [str(t) for t in texts]
-    ids = _truncated(processor.src_ids(texts), max_src_len)
+    src_toks, ids = processor.src_tokens_ids(texts)
+    ids = _truncated(ids, max_src_len)
+    keep_attention = with_attention or (copy_unk and model.decoder.attn is not None)
     empty = ('', [], None) if with_attention else ([] if n_best > 1 else '')
     results = [empty for _ in texts]
     order = sorted((i for i, s in enumerate(ids) if s), key=lambda i: -len(ids[i]))
@@ -41,9 +45,10 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
     try:
         for chunk in chunked(order, bs):
             src = pad_batch([ids[i] for i in chunk], processor.src_vocab.pad_idx).to(device)
-            hyps, attn = decode_batch(model, src, beam, n_best, alpha, with_attention, **decode_kwargs)
+            hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention, **decode_kwargs)
             for j, i in enumerate(chunk):
-                results[i] = _result(processor, hyps[j], attn, j, len(ids[i]), with_attention, n_best)
+                copy_from = src_toks[i][:max_src_len] if copy_unk and attn is not None else None
+                results[i] = _result(processor, hyps[j], attn, j, len(ids[i]), with_attention, n_best, copy_from)
     finally: model.train(was_training)
     return results
 
@@ -56,10 +61,11 @@ def decode_batch(model, src, beam=1, n_best=1, alpha=0.6, keep_attention=False, 
     return beam_search(model, src, beam, alpha, n_best, keep_attention=keep_attention, **kwargs)
 
 
-def _result(processor, hyps, attn, j, src_len, with_attention, n_best):
-    if n_best > 1: return [(processor.tgt_text(toks), score) for toks, score in hyps]
+def _result(processor, hyps, attn, j, src_len, with_attention, n_best, copy_from=None):
+    best = lambda toks: processor.tgt_text(toks, attn[j] if copy_from else None, copy_from)
+    if n_best > 1: return [(best(t) if r == 0 else processor.tgt_text(t), s) for r, (t, s) in enumerate(hyps)]
     toks = hyps[0][0]
-    text = processor.tgt_text(toks)
+    text = best(toks)
     if not with_attention: return text
     vocab = processor.tgt_vocab
     n = toks.index(vocab.eos_idx) + 1 if vocab.eos_idx in toks else sum(t != vocab.pad_idx for t in toks)
@@ -72,7 +78,8 @@ CONFIG_FILE, WEIGHTS_FILE = 'translator.json', 'model.safetensors'
 
 class Translator:
     "A model with its tokenizers and vocabularies; saved and loaded as a pickle-free bundle (safetensors + JSON)."
-    def __init__(self, model, processor): self.model, self.processor, self.float_model = model, processor, None
+    def __init__(self, model, processor, copy_unk=True):
+        self.model, self.processor, self.float_model, self.copy_unk = model, processor, None, copy_unk
 
     @property
     def int8(self): return self.float_model is not None
@@ -90,6 +97,7 @@ class Translator:
     def translate(self, texts, beam=1, bs=64, **kwargs):
         "Translations of a string or a list of strings; the same options as `Seq2SeqLearner.translate`."
         single = isinstance(texts, str)
+        kwargs.setdefault('copy_unk', self.copy_unk)
         out = translate_texts(self.model, self.processor, [texts] if single else texts, bs=bs, beam=beam, **kwargs)
         return out[0] if single else out
 

@@ -9,7 +9,7 @@ from fastai.callback.fp16 import MixedPrecision
 
 from .errors import OptionError
 
-__all__ = ['PRECISIONS', 'Autocast', 'precision_callbacks', 'resolve_precision', 'projection_speedup',
+__all__ = ['PRECISIONS', 'Autocast', 'precision_callbacks', 'resolve_precision', 'projection_speedup', 'cpu_has_amx',
            'prepare_device']
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
@@ -45,16 +45,20 @@ _measured = {}
 
 def projection_speedup(device, n_hid, vocab, tokens=1024, reps=5):
     """How many times faster the vocabulary projection (tokens × n_hid → vocab, forward and backward) runs under bf16
-    autocast than in fp32 on `device`; measured once per shape and device."""
+    autocast than in fp32 on `device`; measured once per shape and device, at no smaller than the lesson's shapes (a
+    tiny product would time only noise, and a choice drawn from noise would make seeded runs differ)."""
+    n_hid, vocab = max(n_hid, 300), max(vocab, 8000)
     key = (str(device), n_hid, vocab, tokens)
     if key not in _measured: _measured[key] = _time_projection(torch.device(device), n_hid, vocab, tokens, reps)
     return _measured[key]
 
 
 def _time_projection(device, n_hid, vocab, tokens, reps):
-    x = torch.rand(tokens, n_hid, device=device).sub_(.5).requires_grad_()
-    w = (torch.rand(vocab, n_hid, device=device) * .2 - .1).requires_grad_()
-    y = torch.randint(0, vocab, (tokens,), device=device)
+    "Seconds in fp32 over seconds in bf16, from inputs drawn from a generator of its own (seeded runs stay the same)."
+    g = torch.Generator(device).manual_seed(0)
+    x = torch.rand(tokens, n_hid, device=device, generator=g).sub_(.5).requires_grad_()
+    w = (torch.rand(vocab, n_hid, device=device, generator=g) * .2 - .1).requires_grad_()
+    y = torch.randint(0, vocab, (tokens,), device=device, generator=g)
     def run(dtype):
         with torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
             logits = F.linear(x, w)
@@ -71,15 +75,21 @@ def _time_projection(device, n_hid, vocab, tokens, reps):
 
 def resolve_precision(precision, device, n_hid=300, vocab=10000):
     """'fp32', 'bf16' or 'fp16' for `precision` on `device`. 'auto': on a GPU, bf16 where it is supported (no gradient
-    scaler needed), else fp16; on a CPU, bf16 only when the vocabulary projection measures at least 1.2× faster in it
-    (CPUs with AMX), else fp32 (where bf16 is emulated it is many times slower)."""
+    scaler needed), else fp16; on a CPU with AMX, bf16 when the vocabulary projection measures at least 1.2× faster in
+    it; on any other CPU fp32, unmeasured (there bf16 products are emulated or slower, docs/performance.md)."""
     if precision not in PRECISIONS:
         raise OptionError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}", 'precision')
     if precision != 'auto': return precision
     device = torch.device(device)
     if device.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    if device.type != 'cpu': return 'fp32'
+    if device.type != 'cpu' or not cpu_has_amx(): return 'fp32'
     return 'bf16' if projection_speedup(device, n_hid, vocab) >= AUTO_MIN_SPEEDUP else 'fp32'
+
+
+def cpu_has_amx():
+    "Whether this CPU has AMX tiles (Intel Sapphire Rapids and later), without which bf16 products do not pay on a CPU."
+    probe = getattr(torch.cpu, '_is_amx_tile_supported', None)
+    return bool(probe and probe())
 
 
 def prepare_device(device):

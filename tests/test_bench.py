@@ -58,16 +58,22 @@ def test_bf16_autocast_runs_products_in_bf16_and_the_grus_their_states_loss_and_
 
 
 def test_precision_choices(monkeypatch):
-    "'auto' takes bf16 on a CPU only where the projection measured faster in it; fp16 is refused off a GPU."
+    "'auto' takes bf16 only on a CPU with AMX where the projection measured faster in it; fp16 is refused off a GPU."
     import pytest
     from fastseq import precision
     from fastseq.errors import OptionError
+    monkeypatch.setattr(precision, 'cpu_has_amx', lambda: False)
+    monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 1 / 0)     # not even measured
+    assert precision.resolve_precision('auto', 'cpu') == 'fp32'
+    monkeypatch.setattr(precision, 'cpu_has_amx', lambda: True)
     monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 0.5)
     assert precision.resolve_precision('auto', 'cpu') == 'fp32'
     monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 2.0)
     assert precision.resolve_precision('auto', 'cpu') == 'bf16'
     assert precision.resolve_precision('fp32', 'cpu') == 'fp32'
+    state = torch.get_rng_state()
     assert 0 < precision._time_projection(torch.device('cpu'), 16, 50, 32, 1) < 100   # a real measurement runs
+    assert torch.equal(torch.get_rng_state(), state)             # without drawing from the seeded global generator
     with pytest.raises(OptionError, match="precision 'fp16' needs a CUDA GPU"):
         precision.precision_callbacks('fp16', 'cpu')
     with pytest.raises(OptionError, match="precision must be one of auto, fp32, bf16, fp16, got 'fp8'"):

@@ -52,6 +52,19 @@ def test_int8_decoding_keeps_the_demo_models_quality(demo_learner):
     assert bleu(q, 1) >= float_bleu - 1 and bleu(q, 5) >= float_bleu - 1
 
 
+@pytest.mark.slow
+def test_unknown_names_and_numbers_come_through_in_greedy_and_beam_search(demo_learner):
+    "The demo model has no word for them; copying from the attended source word keeps them, batched or alone."
+    texts = ["Dupont a vu le chat noir .", "le numéro 1234567890", "Nous avons vu trois petits chiens dans le jardin ."]
+    keeps = ["Dupont", "1234567890"]
+    for beam in (1, 5):
+        batched, alone = demo_learner.translate(texts, beam=beam), [demo_learner.translate(t, beam=beam) for t in texts]
+        assert batched == alone                                        # with and without padding
+        assert all(word in out for word, out in zip(keeps, batched)), batched
+        plain = demo_learner.translate(texts, beam=beam, copy_unk=False)
+        assert not any(word in out for word, out in zip(keeps, plain)), plain   # the model alone cannot say them
+
+
 # English puts the adjective first, French after the noun: attention has to cross.
 CROSSINGS = [("Le chat noir est sous la table.", {'black': 'noir', 'cat': 'chat'}),
              ("La voiture rouge est petite.", {'red': 'rouge', 'car': 'voiture'})]
