@@ -107,7 +107,7 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
         if keep_attention and weights is not None:
             attn = torch.cat([attn[origin], weights[origin, None]], 1) if attn is not None else weights[origin, None]
         ended = ((inp == cfg.eos_idx) | (limits <= t + 1)) & scores.view(-1).isfinite()
-        ended_rows = ended.nonzero().view(-1).cpu()                                # the one host sync of a step
+        ended_rows = ended.nonzero().view(-1).cpu()                # a step's host sync (a few more when one ended)
         if not len(ended_rows): continue
         finished.add(sents[ended_rows // k], ended_rows, toks, scores.view(-1), attn)
         scores = scores.masked_fill(ended.view(-1, k), float('-inf'))          # ended beams are never extended

@@ -85,7 +85,7 @@ class Translator:
     def int8(self): return self.float_model is not None
 
     def quantize(self):
-        """Decode with int8 weights in every `Linear` and `GRU` (PyTorch's dynamic quantisation, any x86 or ARM CPU):
+        """Decode with int8 weights in every `Linear` and `GRU` (PyTorch's dynamic quantisation, on the CPU):
         faster CPU inference for a small loss (docs/performance.md). The float model is kept for `save`, and the
         bundle records the choice, so `Translator.load` quantizes again."""
         if self.int8: return self
