@@ -31,7 +31,7 @@ def run(cmd, timeout, **kw):
 
 
 def device_tests(a):
-    r = run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests/test_devices.py'], 300)
+    r = run([sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', 'tests/test_devices.py'], 300)
     found = re.findall(r'(\d+) (passed|failed|skipped|error)', r['tail'])
     return {**r, 'counts': {k: int(n) for n, k in found}}
 
