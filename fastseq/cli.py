@@ -62,15 +62,20 @@ def _add_train(sub):
     p.add_argument('--resume', action='store_true', help="continue from OUT's checkpoint with the same arguments")
 
 
+def _add_decoding_flags(p):
+    "Where and how a loaded model decodes: device, int8 weights, unknown-word copying."
+    p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+    p.add_argument('--int8', action='store_true', help='decode with int8 weights (CPU only; faster, BLEU within 0.5)')
+    p.add_argument('--no-copy-unk', dest='copy_unk', action='store_false',
+                   help='keep unknown words as the model emits them (default: copy them from the source)')
+
+
 def _add_model_args(p):
     p.add_argument('model', help='a learner exported by fastseq train / learn.export, or a bundle folder '
                                  '(learn.save_translator)')
     p.add_argument('--beam', type=int, default=1, help='beam size (1: greedy)')
     p.add_argument('--bs', type=int, default=64, help='sentences per batch')
-    p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
-    p.add_argument('--int8', action='store_true', help='decode with int8 weights (CPU only; faster, BLEU within 0.5)')
-    p.add_argument('--no-copy-unk', dest='copy_unk', action='store_false',
-                   help='keep unknown words as the model emits them (default: copy them from the source)')
+    _add_decoding_flags(p)
 
 
 def _add_translate(sub):
@@ -118,10 +123,7 @@ def _add_serve(sub):
     p.add_argument('--beam', type=int, default=1, help='beam size when a request does not say')
     p.add_argument('--max-batch', type=int, default=64, help='texts decoded together at most (1: no batching)')
     p.add_argument('--wait-ms', type=float, default=5., help='how long a batch waits for more requests')
-    p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
-    p.add_argument('--int8', action='store_true', help='decode with int8 weights (CPU only; faster, BLEU within 0.5)')
-    p.add_argument('--no-copy-unk', dest='copy_unk', action='store_false',
-                   help='keep unknown words as the model emits them (default: copy them from the source)')
+    _add_decoding_flags(p)
     p.add_argument('--allow-pickle', action='store_true',
                    help='also load a learner export: a pickle, whose loading can run code; only for files you trust')
 
