@@ -1,7 +1,8 @@
 """The star-import surface for notebooks: `from fastseq.all import *`."""
 from fastai.learner import load_learner
 
-from .attention import AdditiveAttention
+from .attention import AdditiveAttention, DotAttention, GeneralAttention, make_attention
+from .averaging import AverageWeights
 from .bench import run_bench
 from .cache import CachedCorpus, build_cache, open_cache
 from .callbacks import (AttentionCapture, EpochPrinter, StopOnNonFiniteLoss, TeacherForcing, ThroughputMeter,
@@ -13,19 +14,22 @@ from .decode import beam_search, greedy_decode, length_penalty, max_output_lens
 from .distributed import distributed, is_distributed
 from .embeddings import Coverage, auto_epochs, embedding_matrix, read_vec, train_vectors
 from .errors import CorpusError, CorpusNotFoundError, ModelFileError, NonFiniteLossError, OptionError
-from .inference import Translator, decode_batch, load_translator, translate_texts
+from .inference import Translator, decode_batch, load_ensemble, load_translator, translate_texts
 from .interpret import Seq2SeqInterpretation, plot_attention, plot_attention_steps, results_table, save_figure
 from .io import show_table
 from .learner import Seq2SeqLearner, seq2seq_learner, seq2seq_splitter
 from .metrics import ChrF, CorpusBLEU, Perplexity, Seq2SeqLoss, TokenAccuracy, corpus_bleu, corpus_chrf, tokenized_bleu
-from .model import BahdanauDecoder, Decoder, Encoder, LuongDecoder, Seq2SeqConfig, Seq2SeqRNN
+from .model import BahdanauDecoder, Decoder, Encoder, Ensemble, LuongDecoder, Seq2SeqConfig, Seq2SeqRNN
 from .pairs import PairDataset
 from .precision import Autocast, precision_callbacks, resolve_precision
+from .subword import SubwordTokenizer, train_sentencepiece
 from .tokenize import Seq2SeqTokenizer
 from .training import PRESETS, TrainConfig, evaluate, evaluation_line, model_options, run_demo, train
 from .vocab import Vocab
 
-__all__ = ['load_learner', 'AdditiveAttention', 'run_bench', 'CachedCorpus', 'build_cache', 'open_cache',
+__all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttention', 'make_attention', 'AverageWeights',
+           'Ensemble', 'load_ensemble', 'SubwordTokenizer', 'train_sentencepiece', 'run_bench', 'CachedCorpus',
+           'build_cache', 'open_cache',
            'AttentionCapture', 'Autocast', 'EpochPrinter', 'StopOnNonFiniteLoss', 'TeacherForcing', 'ThroughputMeter',
            'TimeBudget', 'forcing_probability', 'CheckpointEveryEpoch', 'load_checkpoint', 'resume', 'save_checkpoint',
            'Seq2SeqDataLoaders', 'SortishDL', 'TextProcessor', 'pad_batch', 'clean_pairs', 'phrasebook',

@@ -22,10 +22,11 @@ from .datasets import count_lines, question_filter, stream_pairs
 from .errors import CorpusError
 from .io import atomic_path
 from .pairs import PairDataset
+from .subword import TOKENIZERS, SubwordTokenizer, make_tokenizers
 from .tokenize import Seq2SeqTokenizer
 from .vocab import EOS, SPECIALS, Vocab
 
-__all__ = ['build_cache', 'read_manifest', 'CachedCorpus', 'open_cache', 'CACHE_FORMAT']
+__all__ = ['build_cache', 'read_manifest', 'CachedCorpus', 'open_cache', 'cache_tokenizers', 'CACHE_FORMAT']
 
 CACHE_FORMAT = 'fastseq-stream-cache-1'
 _MANIFEST = 'cache.json'
@@ -52,16 +53,25 @@ def _local_ids(token_lists):
 
 
 @lru_cache(maxsize=None)
-def _tokenizer(lang, normalize):
-    "One tokenizer per language and process: spaCy's tokenizer loads once, not once per chunk."
-    return Seq2SeqTokenizer(lang, normalize)
+def _tokenizer(lang, normalize, spm_model=None):
+    "One tokenizer per language and process: spaCy's tokenizer (or a SentencePiece model) loads once, not per chunk."
+    return SubwordTokenizer(lang, spm_model, normalize) if spm_model else Seq2SeqTokenizer(lang, normalize)
 
 
 def _encode_chunk(job):
     "Worker: tokenize one chunk of kept pairs; both sides as chunk-local ids (target lists end with eos)."
-    src_texts, tgt_texts, (src, tgt, normalize) = job
-    src_toks, tgt_toks = _tokenizer(src, normalize)(src_texts), _tokenizer(tgt, normalize)(tgt_texts)
+    src_texts, tgt_texts, (src, tgt, normalize, src_spm, tgt_spm) = job
+    src_toks = _tokenizer(src, normalize, src_spm)(src_texts)
+    tgt_toks = _tokenizer(tgt, normalize, tgt_spm)(tgt_texts)
     return _local_ids(src_toks), _local_ids([toks + [EOS] for toks in tgt_toks])
+
+
+def cache_tokenizers(folder, options):
+    "The (source, target) tokenizers a cache was built with: spaCy words, or the SentencePiece models it keeps."
+    spm = lambda side: (Path(folder) / f"{side}.spm").read_bytes()
+    if options.get('tokenizer', 'spacy') == 'spm':
+        return tuple(SubwordTokenizer(options[side], spm(side), options['normalize']) for side in ('src', 'tgt'))
+    return tuple(Seq2SeqTokenizer(options[side], options['normalize']) for side in ('src', 'tgt'))
 
 
 def _ordered_map(fn, jobs, n_workers, ahead=2):
@@ -147,15 +157,38 @@ def _split_valid(texts, rng, valid_pct):
     return [p for p, v in zip(texts, is_valid) if not v], [p for p, v in zip(texts, is_valid) if v]
 
 
-def _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose):
+def _split_chunks(pairs, opts, chunk_size):
+    "(training pairs, validation pairs) of each chunk, cleaned, filtered and split by one seeded generator."
+    rng = np.random.RandomState(opts['seed'])
+    for texts in _chunks(pairs, chunk_size):
+        df = _keep(texts, opts['src'], opts['tgt'], opts['questions'])
+        yield _split_valid(list(zip(df[opts['src']], df[opts['tgt']])), rng, opts['valid_pct'])
+
+
+def _train_pieces(pairs, opts, folder, chunk_size, sample=1_000_000, verbose=True):
+    """SentencePiece models of the first `sample` training pairs of the stream (the split the pipeline will make),
+    written to the folder as src.spm / tgt.spm; returns their bytes."""
+    src_texts, tgt_texts = [], []
+    for train, _ in _split_chunks(pairs, opts, chunk_size):
+        src_texts += [s for s, _ in train]; tgt_texts += [t for _, t in train]
+        if len(src_texts) >= sample: break
+    t0 = time.perf_counter()
+    toks = make_tokenizers('spm', opts['src'], opts['tgt'], opts['normalize'], (src_texts[:sample], tgt_texts[:sample]),
+                           opts['vocab_sz'], opts['joint_vocab'], opts['seed'])
+    for side, tok in zip(('src', 'tgt'), toks):
+        with atomic_path(Path(folder) / f"{side}.spm") as tmp: tmp.write_bytes(tok.model_proto)
+    if verbose: print(f"SentencePiece: {toks[0].vocab_sz} / {toks[1].vocab_sz} pieces from "
+                      f"{min(len(src_texts), sample):,} pairs in {time.perf_counter() - t0:.0f} s", flush=True)
+    return tuple(tok.model_proto for tok in toks)
+
+
+def _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose, spm_models=(None, None)):
     "Read, filter, split and tokenize chunk by chunk (tokenizing in workers), feeding the side writers."
-    rng, valid, kept, t0 = np.random.RandomState(opts['seed']), [], 0, time.perf_counter()
-    spec = (opts['src'], opts['tgt'], opts['normalize'])
+    valid, kept, t0 = [], 0, time.perf_counter()
+    spec = (opts['src'], opts['tgt'], opts['normalize'], *spm_models)
     def jobs():
         nonlocal kept
-        for texts in _chunks(pairs, chunk_size):
-            df = _keep(texts, opts['src'], opts['tgt'], opts['questions'])
-            train, val = _split_valid(list(zip(df[opts['src']], df[opts['tgt']])), rng, opts['valid_pct'])
+        for train, val in _split_chunks(pairs, opts, chunk_size):
             valid.extend(val); kept += len(train)
             yield [s for s, _ in train], [t for _, t in train], spec
     n_chunks = max(1, -(-n_lines // chunk_size))
@@ -186,14 +219,18 @@ class _Progress:
 
 
 def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, questions=False, valid_pct=0.01,
-                seed=42, max_vocab=40000, min_freq=1, normalize=True, n_workers=1, chunk_size=50000, verbose=True):
+                seed=42, max_vocab=40000, min_freq=1, normalize=True, n_workers=1, chunk_size=50000, verbose=True,
+                tokenizer='spacy', vocab_sz=8000, joint_vocab=False):
     """Stream a TSV (or `path` + `tgt_path`, two line-aligned files) into a cache in `folder`: ids and offsets per
     side, both vocabularies (counted on the training pairs only), the validation pairs' texts, and a manifest written
     last, so an interrupted build is simply rebuilt. With a complete cache for the same inputs and options, returns
-    at once."""
+    at once. `tokenizer='spm'` first trains SentencePiece models on the stream's first million training pairs."""
     folder = Path(folder)
     opts = dict(src=src, tgt=tgt, names=names, questions=questions, valid_pct=valid_pct, seed=seed,
                 max_vocab=max_vocab, min_freq=min_freq, normalize=normalize)
+    if tokenizer not in TOKENIZERS:
+        raise ValueError(f"tokenizer must be one of {', '.join(TOKENIZERS)}, got {tokenizer!r}")
+    if tokenizer == 'spm': opts.update(tokenizer=tokenizer, vocab_sz=vocab_sz, joint_vocab=joint_vocab)
     key = _cache_key([path, tgt_path], **opts)
     manifest = folder / _MANIFEST
     if manifest.is_file() and json.loads(manifest.read_text()).get('key') == key: return folder
@@ -201,9 +238,11 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
     pairs, n_lines = stream_pairs(path, tgt_path, src, tgt, names), count_lines(path)
     folder.mkdir(parents=True, exist_ok=True)
     manifest.unlink(missing_ok=True)        # an older cache here is no longer complete once its files start changing
-    src_w, tgt_w = _SideWriter(folder, 'src'), _SideWriter(folder, 'tgt')
     t0 = time.perf_counter()
-    try: kept, valid = _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose)
+    spm_models = (_train_pieces(stream_pairs(path, tgt_path, src, tgt, names), opts, folder, chunk_size,
+                                verbose=verbose) if tokenizer == 'spm' else (None, None))
+    src_w, tgt_w = _SideWriter(folder, 'src'), _SideWriter(folder, 'tgt')
+    try: kept, valid = _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose, spm_models)
     finally: src_w.close(); tgt_w.close()
     if not kept: raise CorpusError("no training pair left after cleaning and filtering", path)
     t_tok = time.perf_counter() - t0

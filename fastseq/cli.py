@@ -7,7 +7,9 @@ from itertools import islice
 
 from . import training
 from .errors import CorpusError, ModelFileError, NonFiniteLossError
-from .inference import load_translator
+from .attention import SCORES
+from .inference import load_ensemble, load_translator
+from .model import CELLS
 from .precision import PRECISIONS
 from .training import PRESETS
 
@@ -34,16 +36,29 @@ def _add_train(sub):
     p.add_argument('--questions', action='store_true', help="keep only the lesson's 'Wh… ?' question pairs")
     p.add_argument('--lr', help="learning rate, or 'auto' to take lr_find's suggestion")
     p.add_argument('--bs', type=int)
+    p.add_argument('--label-smoothing', type=float, metavar='EPS',
+                   help='label smoothing of the training loss (the validation loss stays plain cross-entropy)')
+    p.add_argument('--average', type=int, metavar='N',
+                   help='end with the mean of N weight snapshots taken over the last fifth of training (0: off)')
     p.add_argument('--emb-sz', type=int, help='embedding size (also the attention and decoder hidden sizes)')
     p.add_argument('--n-hid', type=int, help='encoder hidden size')
     p.add_argument('--n-layers', type=int)
     p.add_argument('--bidir', action='store_true', help='bidirectional encoder')
-    p.add_argument('--vecs-src', help="fastText .bin/.vec file for the source embeddings, or 'train'")
-    p.add_argument('--vecs-tgt', help="fastText .bin/.vec file for the target embeddings (and tied output), or 'train'")
+    p.add_argument('--cell', choices=list(CELLS), help='recurrent cell of encoder and decoder (default gru)')
+    p.add_argument('--score', choices=list(SCORES), help="attention score: additive (default), or Luong's dot, "
+                                                         "general or concat")
+    p.add_argument('--vecs-src', help="fastText .bin/.vec file for the source embeddings, 'train', or 'none'")
+    p.add_argument('--vecs-tgt', help="fastText .bin/.vec file for the target embeddings (and tied output), 'train', "
+                                      "or 'none' (random)")
     p.add_argument('--freeze-epochs', type=int, help='first train this many epochs with embeddings frozen')
     p.add_argument('--tf-start', type=float); p.add_argument('--tf-end', type=float)
     p.add_argument('--tf-warmup', type=float, help='fraction of training before forcing starts to decay')
     p.add_argument('--min-freq', type=int)
+    p.add_argument('--tokenizer', choices=['spacy', 'spm'],
+                   help="spacy: words with case markers (default); spm: SentencePiece subword units trained on --data")
+    p.add_argument('--vocab-sz', type=int, help='with --tokenizer spm: pieces per language at most (default 8000)')
+    p.add_argument('--joint-vocab', action='store_true',
+                   help='with --tokenizer spm: one piece model for both languages')
     p.add_argument('--max-len', type=int, help='drop training pairs longer than this (default: 99th percentile)')
     p.add_argument('--skip-bad-lines', action='store_true',
                    help='skip (and count) TSV lines with a wrong column count or bytes that are not UTF-8')
@@ -70,23 +85,26 @@ def _add_decoding_flags(p):
                    help='keep unknown words as the model emits them (default: copy them from the source)')
 
 
-def _add_model_args(p):
-    p.add_argument('model', help='a learner exported by fastseq train / learn.export, or a bundle folder '
-                                 '(learn.save_translator)')
+def _add_model_args(p, several=False):
+    p.add_argument('model', nargs='+' if several else None,
+                   help='a learner exported by fastseq train / learn.export, or a bundle folder (learn.save_translator)'
+                        + ('; several: an ensemble (the mean of their log-probabilities)' if several else ''))
     p.add_argument('--beam', type=int, default=1, help='beam size (1: greedy)')
     p.add_argument('--bs', type=int, default=64, help='sentences per batch')
     _add_decoding_flags(p)
 
 
 def _add_translate(sub):
-    p = sub.add_parser('translate', help='translate TEXT arguments, or stdin line by line')
+    p = sub.add_parser('translate', help='translate TEXT arguments, or stdin line by line',
+                       description='Arguments after MODEL that name existing model files or folders are further '
+                                   'models: they decode together as an ensemble; the rest are texts.')
     _add_model_args(p)
     p.add_argument('text', nargs='*', help='texts to translate (default: read stdin, one per line, in chunks)')
 
 
 def _add_evaluate(sub):
     p = sub.add_parser('evaluate', help='BLEU and chrF (sacrebleu) of decodes of a TSV test set, as JSON')
-    _add_model_args(p)
+    _add_model_args(p, several=True)
     p.add_argument('--data', required=True, help='TSV/CSV with source and reference columns')
     p.add_argument('--src', default='fr'); p.add_argument('--tgt', default='en')
 
@@ -163,21 +181,29 @@ def train(args):
 
 def translate(args):
     "Print one translation per input, in input order; stdin is streamed in chunks."
-    learn = load_translator(args.model, args.device, args.int8)
-    chunks = [args.text] if args.text else _stdin_chunks(args.bs * 16)
+    models, texts = _models_and_texts(args.model, args.text)
+    learn = load_ensemble(models, args.device, args.int8)
+    chunks = [texts] if texts else _stdin_chunks(args.bs * 16)
     for chunk in chunks:
         outs = learn.translate(chunk, beam=args.beam, bs=args.bs, copy_unk=args.copy_unk)
         for out in outs: print(out, flush=False)
         sys.stdout.flush()
 
 
+def _models_and_texts(model, texts):
+    "The leading arguments that name existing files or folders are models (an ensemble), the rest texts."
+    from pathlib import Path
+    n = next((i for i, t in enumerate(texts) if not Path(t).exists()), len(texts))
+    return [model, *texts[:n]], texts[n:]
+
+
 def evaluate(args):
     "Decode the source column of a test file and print BLEU and chrF against its raw references as JSON."
-    model = load_translator(args.model, args.device, args.int8)
+    model = load_ensemble(args.model, args.device, args.int8)
     scores = training.evaluate(model, args.data, src=args.src, tgt=args.tgt, beam=args.beam, bs=args.bs,
                                copy_unk=args.copy_unk)
     print(json.dumps({**{k: round(v, 2) if isinstance(v, float) else v for k, v in scores.items()},
-                      'data': str(args.data)}))
+                      'data': str(args.data), 'models': [str(m) for m in args.model]}))
 
 
 def demo(args):

@@ -7,11 +7,12 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.torch_core import default_device
 
-from .cache import open_cache
+from .cache import cache_tokenizers, open_cache
 from .datasets import clean_pairs, question_filter, read_files, read_tsv
 from .io import show_table
 from .pairs import PairDataset
-from .tokenize import TK_MAJ, TK_UP, Seq2SeqTokenizer
+from .subword import make_tokenizers
+from .tokenize import TK_MAJ, TK_UP
 from .vocab import UNK, Vocab
 
 __all__ = ['TextProcessor', 'copy_unknown', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
@@ -156,17 +157,19 @@ class Seq2SeqDataLoaders(DataLoaders):
     @classmethod
     def from_df(cls, df, src='fr', tgt='en', bs=64, valid_pct=0.1, seed=None, valid_df=None, max_len=None,
                 max_vocab=40000, min_freq=1, questions=False, normalize=True, n_workers=0, device=None,
-                path='.', verbose=True):
+                path='.', verbose=True, tokenizer='spacy', vocab_sz=8000, joint_vocab=False):
         """Tokenize, split, build vocabularies on the training split, drop over-long training pairs, batch.
-        `n_workers` > 1 tokenizes inputs over 20k texts in that many processes; serial is the default, faster on
-        small machines (docs/design.md)."""
+        `tokenizer`: 'spacy' (words with case markers) or 'spm' (SentencePiece pieces trained on the training split,
+        at most `vocab_sz` per side, or shared by both sides with `joint_vocab`). `n_workers` > 1 tokenizes inputs
+        over 20k texts in that many processes; serial is the default, faster on small machines (docs/design.md)."""
         df = clean_pairs(df, src, tgt)
         if valid_df is not None: valid_df = clean_pairs(valid_df, src, tgt)
         if questions:
             df = question_filter(df, src, tgt)
             valid_df = question_filter(valid_df, src, tgt) if valid_df is not None else None
         train_df, valid_df = _split(df, valid_pct, seed) if valid_df is None else (df, valid_df)
-        src_tok, tgt_tok = Seq2SeqTokenizer(src, normalize), Seq2SeqTokenizer(tgt, normalize)
+        src_tok, tgt_tok = make_tokenizers(tokenizer, src, tgt, normalize, (train_df[src], train_df[tgt]), vocab_sz,
+                                           joint_vocab, seed or 0)
         tr_src, tr_tgt = src_tok(train_df[src], n_workers), tgt_tok(train_df[tgt], n_workers)
         proc = TextProcessor(src_tok, tgt_tok, Vocab.from_tokens(tr_src, max_vocab=max_vocab, min_freq=min_freq),
                              Vocab.from_tokens(tr_tgt, max_vocab=max_vocab, min_freq=min_freq))
@@ -197,9 +200,7 @@ class Seq2SeqDataLoaders(DataLoaders):
         """From a `fastseq.cache.build_cache` folder: training pairs memory-mapped (nothing per pair in RAM but
         indices and lengths), validation pairs tokenized from their stored texts; the cache's vocabularies."""
         corpus = open_cache(folder)
-        o = corpus.options
-        proc = TextProcessor(Seq2SeqTokenizer(o['src'], o['normalize']), Seq2SeqTokenizer(o['tgt'], o['normalize']),
-                             corpus.src_vocab, corpus.tgt_vocab)
+        proc = TextProcessor(*cache_tokenizers(folder, corpus.options), corpus.src_vocab, corpus.tgt_vocab)
         train_ds, limits = corpus.train.limited(max_len)
         valid_ds = PairDataset.from_lists(proc.src_ids([s for s, _ in corpus.valid]),
                                           proc.tgt_ids([t for _, t in corpus.valid]), corpus.valid)

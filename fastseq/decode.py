@@ -1,7 +1,58 @@
-"""Greedy and beam-search decoding as plain functions over a `Seq2SeqRNN`, batched, stopping per sentence at eos."""
+"""Greedy and beam-search decoding as plain functions over a `Seq2SeqRNN` or an `Ensemble` of them, batched, stopping
+per sentence at eos. Both drive a decoding state (`ModelState`, `EnsembleState`): encoder memory once per sentence,
+recurrent state per decoded row."""
 import torch
 
-__all__ = ['max_output_lens', 'greedy_decode', 'beam_search', 'length_penalty', 'score_tokens']
+from .model import Ensemble, select_state
+
+__all__ = ['ModelState', 'EnsembleState', 'decoding_state', 'max_output_lens', 'greedy_decode', 'beam_search',
+           'length_penalty', 'score_tokens']
+
+
+class ModelState:
+    "One model decoding a batch: its encoder memory (one row per sentence) and recurrent state (one per decoded row)."
+    def __init__(self, model, src):
+        self.model = model
+        self.enc_out, self.h, self.mask, self.keys = model.encode(src)
+
+    def step(self, inp, group=1):
+        """inp (rows,) → logits (rows, vocab) and attention (rows, sl) or None; `group` decoded rows share each
+        memory row (a sentence's beams)."""
+        out, self.h, weights = self.model.decoder.step(inp, self.h, self.enc_out, self.keys, self.mask, group)
+        return self.model.decoder.project(out), weights
+
+    def reorder(self, rows): self.h = select_state(self.h, rows)        # decoded rows: beams follow their origin
+
+    def keep(self, sents):
+        "Keep only the memory rows `sents` (a bool mask or indices): finished sentences cost nothing more."
+        memory = (self.enc_out, self.mask, self.keys)
+        self.enc_out, self.mask, self.keys = (None if x is None else x[sents] for x in memory)
+
+
+class EnsembleState:
+    """Several models decoding together: each step's scores are the mean of the models' log-probabilities (as
+    OpenNMT-py's ensembles), its attention the mean of theirs."""
+    def __init__(self, models, src): self.states = [ModelState(m, src) for m in models]
+
+    @property
+    def mask(self): return self.states[0].mask
+
+    def step(self, inp, group=1):
+        outs = [s.step(inp, group) for s in self.states]
+        logp = torch.stack([torch.log_softmax(logits.float(), -1) for logits, _ in outs]).mean(0)   # (rows, vocab)
+        weights = [w for _, w in outs if w is not None]
+        return logp, (torch.stack(weights).mean(0) if weights else None)
+
+    def reorder(self, rows):
+        for s in self.states: s.reorder(rows)
+
+    def keep(self, sents):
+        for s in self.states: s.keep(sents)
+
+
+def decoding_state(model, src):
+    "The decoding state of `model` (a `Seq2SeqRNN` or an `Ensemble`) over src (bs, sl)."
+    return EnsembleState(model.models, src) if isinstance(model, Ensemble) else ModelState(model, src)
 
 
 def max_output_lens(src_lens, len_ratio=2.0, len_extra=10):
@@ -9,30 +60,23 @@ def max_output_lens(src_lens, len_ratio=2.0, len_extra=10):
     return (src_lens.float() * len_ratio).long() + len_extra
 
 
-def _keep(rows, enc_out, h, mask, keys):
-    "The decoder's inputs for the rows still decoding: finished sentences leave the batch and cost nothing more."
-    pick = lambda t: None if t is None else t[rows]
-    return pick(enc_out), h[:, rows], pick(mask), pick(keys)
-
-
 @torch.no_grad()
 def greedy_decode(model, src, len_ratio=2.0, len_extra=10, check_every=4, keep_attention=False):
     """src (bs, sl) → tokens (bs, T) ending in eos or pad, and attention (bs, T, sl) when asked (zero once a sentence
     has left the batch). Every `check_every` steps (one host sync) finished sentences are dropped from the batch."""
-    cfg = model.config
-    enc_out, h, mask, keys = model.encode(src)
+    cfg, state = model.config, decoding_state(model, src)
     (bs, sl), dev = src.shape, src.device
-    limits = max_output_lens(mask.sum(1), len_ratio, len_extra)              # (bs,)
+    limits = max_output_lens(state.mask.sum(1), len_ratio, len_extra)        # (bs,)
     max_steps = int(limits.max())                                            # one host sync per batch
     toks = src.new_full((bs, max_steps), cfg.pad_idx)
-    attns = enc_out.new_zeros(bs, max_steps, sl) if keep_attention and model.decoder.attn is not None else None
+    attns = src.new_zeros(bs, max_steps, sl, dtype=torch.float) if keep_attention and model.has_attention else None
     rows, inp = torch.arange(bs, device=dev), src.new_full((bs,), cfg.bos_idx)
     done = torch.zeros(bs, dtype=torch.bool, device=dev)
     for i in range(max_steps):
-        out, h, weights = model.decoder.step(inp, h, enc_out, keys, mask)
-        inp = model.decoder.project(out).argmax(-1).masked_fill(done, cfg.pad_idx)  # (live,)
+        scores, weights = state.step(inp)
+        inp = scores.argmax(-1).masked_fill(done, cfg.pad_idx)                # (live,)
         toks[rows, i] = inp
-        if attns is not None: attns[rows, i] = weights
+        if attns is not None: attns[rows, i] = weights.float()
         done = done | (inp == cfg.eos_idx) | (limits <= i + 1)
         if (i + 1) % check_every: continue
         live = ~done
@@ -40,7 +84,7 @@ def greedy_decode(model, src, len_ratio=2.0, len_extra=10, check_every=4, keep_a
         if n_live == 0: break
         if n_live < len(rows):
             rows, inp, done, limits = rows[live], inp[live], done[live], limits[live]
-            enc_out, h, mask, keys = _keep(live, enc_out, h, mask, keys)
+            state.reorder(live); state.keep(live)
     return toks[:, :i + 1], (attns[:, :i + 1] if attns is not None else None)
 
 
@@ -90,21 +134,23 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
     leave the batch at once. Encoder memory stays one row per sentence (`Decoder.step`'s `group`)."""
     cfg, k = model.config, beam
     if not 1 <= n_best <= k: raise ValueError(f"n_best must be between 1 and beam={k}, got {n_best}")
-    enc_out, h, mask, keys = model.encode(src)
+    state = decoding_state(model, src)
     (bs, sl), dev = src.shape, src.device
-    limits = max_output_lens(mask.sum(1), len_ratio, len_extra).repeat_interleave(k)  # (bs·k,)
+    limits = max_output_lens(state.mask.sum(1), len_ratio, len_extra).repeat_interleave(k)  # (bs·k,)
     inp, toks, attn = src.new_full((bs,), cfg.bos_idx), src.new_empty(bs * k, 0), None
     sents, finished = torch.arange(bs), _Finished(bs, alpha)
     for t in range(int(limits.max())):
         if t == 0:                                   # one beam per sentence yet: bs rows, its k best start the beams
-            out, h, weights = model.decoder.step(inp, h, enc_out, keys, mask)
-            scores, inp = _candidates(model.decoder.project(out), torch.zeros(bs, device=dev), k)
+            logits, weights = state.step(inp)
+            scores, inp = _candidates(logits, torch.zeros(bs, device=dev), k)
             origin, inp = torch.arange(bs, device=dev).repeat_interleave(k), inp.reshape(-1)
         else:
-            out, h, weights = model.decoder.step(inp, h, enc_out, keys, mask, group=k)
-            scores, origin, inp = _select(*_candidates(model.decoder.project(out), scores, k), k)
-        h, toks = h[:, origin], torch.cat([toks[origin], inp[:, None]], 1)
+            logits, weights = state.step(inp, group=k)
+            scores, origin, inp = _select(*_candidates(logits, scores, k), k)
+        state.reorder(origin)
+        toks = torch.cat([toks[origin], inp[:, None]], 1)
         if keep_attention and weights is not None:
+            weights = weights.float()
             attn = torch.cat([attn[origin], weights[origin, None]], 1) if attn is not None else weights[origin, None]
         ended = ((inp == cfg.eos_idx) | (limits <= t + 1)) & scores.view(-1).isfinite()
         ended_rows = ended.nonzero().view(-1).cpu()                # a step's host sync (a few more when one ended)
@@ -117,9 +163,9 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
         if not bool(done.any()): continue
         sents, keep = sents[~done], (~done).to(dev)
         rows = keep.repeat_interleave(k)
-        scores, inp, limits, toks, h = scores[keep], inp[rows], limits[rows], toks[rows], h[:, rows]
+        scores, inp, limits, toks = scores[keep], inp[rows], limits[rows], toks[rows]
+        state.reorder(rows); state.keep(keep)
         attn = attn[rows] if attn is not None else None
-        enc_out, mask, keys = (None if x is None else x[keep] for x in (enc_out, mask, keys))
     hyps, attns = finished.best(n_best)
     return hyps, (_stack_attention(attns, sl) if keep_attention and attns[0] is not None else None)
 

@@ -10,11 +10,11 @@ from .data import TextProcessor, pad_batch
 from .decode import beam_search, greedy_decode
 from .errors import ModelFileError
 from .io import atomic_path
-from .model import Seq2SeqConfig, Seq2SeqRNN
-from .tokenize import Seq2SeqTokenizer
+from .model import Ensemble, Seq2SeqConfig, Seq2SeqRNN
+from .subword import SubwordTokenizer, tokenizer_from_meta, tokenizer_meta
 from .vocab import Vocab
 
-__all__ = ['MAX_SRC_LEN', 'translate_texts', 'decode_batch', 'Translator', 'load_translator']
+__all__ = ['MAX_SRC_LEN', 'translate_texts', 'decode_batch', 'Translator', 'load_translator', 'load_ensemble']
 
 MAX_SRC_LEN = 256  # longer inputs are cut (with a warning) so one pasted page cannot exhaust memory
 
@@ -36,7 +36,7 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
     texts = [str(t) for t in texts]
     src_toks, ids = processor.src_tokens_ids(texts)
     ids = _truncated(ids, max_src_len)
-    keep_attention = with_attention or (copy_unk and model.decoder.attn is not None)
+    keep_attention = with_attention or (copy_unk and model.has_attention)
     empty = ('', [], None) if with_attention else ([] if n_best > 1 else '')
     results = [empty for _ in texts]
     order = sorted((i for i, s in enumerate(ids) if s), key=lambda i: -len(ids[i]))
@@ -73,6 +73,7 @@ def _result(processor, hyps, attn, j, src_len, with_attention, n_best, copy_from
 
 
 BUNDLE_FORMAT, BUNDLE_VERSION = 'fastseq-translator', 1
+SUBWORD_VERSION = 2  # bundles with SentencePiece models: older readers would tokenize them as words
 CONFIG_FILE, WEIGHTS_FILE = 'translator.json', 'model.safetensors'
 
 
@@ -85,7 +86,7 @@ class Translator:
     def int8(self): return self.float_model is not None
 
     def quantize(self):
-        """Decode with int8 weights in every `Linear` and `GRU` (PyTorch's dynamic quantisation, on the CPU):
+        """Decode with int8 weights in every `Linear`, `GRU` and `LSTM` (PyTorch's dynamic quantisation, on the CPU):
         faster CPU inference for a small loss (docs/performance.md). The float model is kept for `save`, and the
         bundle records the choice, so `Translator.load` quantizes again."""
         if self.int8: return self
@@ -101,9 +102,24 @@ class Translator:
         out = translate_texts(self.model, self.processor, [texts] if single else texts, bs=bs, beam=beam, **kwargs)
         return out[0] if single else out
 
+    @classmethod
+    def ensemble(cls, translators, names=None):
+        """One translator decoding with several (`Ensemble`): the first's text processing, every one's model; their
+        vocabularies must be the same (an error names the first that differs)."""
+        translators = list(translators)
+        names = list(names or (f"translator {i}" for i in range(len(translators))))
+        first = translators[0].processor
+        for t, name in zip(translators[1:], names[1:]):
+            for side in ('src', 'tgt'):
+                if getattr(t.processor, f'{side}_vocab') != getattr(first, f'{side}_vocab'):
+                    raise ValueError(f"{name}'s {side} vocabulary differs from {names[0]}'s: an ensemble's models must "
+                                     f"share their vocabularies (train them on the same corpus and options)")
+        return cls(Ensemble([t.model for t in translators]), first, copy_unk=translators[0].copy_unk)
+
     def save(self, path):
         "Write `model.safetensors` and `translator.json` into the folder `path`, each atomically."
         from safetensors.torch import save_model
+        if isinstance(self.model, Ensemble): raise ValueError("an ensemble is saved as its members' bundles, not one")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         with atomic_path(path / WEIGHTS_FILE) as tmp: save_model(self.float_model or self.model, str(tmp))
@@ -116,7 +132,7 @@ class Translator:
         "Rebuild the model and its text processing from a bundle folder; nothing is unpickled."
         path = Path(path)
         meta = _read_meta(path)
-        proc = TextProcessor(*(Seq2SeqTokenizer(meta[s]['lang'], meta[s]['normalize']) for s in ('src', 'tgt')),
+        proc = TextProcessor(*(tokenizer_from_meta(meta[s]) for s in ('src', 'tgt')),
                              *(Vocab(meta[s]['itos']) for s in ('src', 'tgt')))
         config = Seq2SeqConfig(**{'attend_after_rnn': False, **meta['config']})  # older bundles: the lesson's order
         if (config.src_vocab, config.tgt_vocab) != (len(proc.src_vocab), len(proc.tgt_vocab)):
@@ -128,8 +144,9 @@ class Translator:
 
 
 def _int8(model):
-    """A copy of `model` with int8 `Linear` and `GRU` layers. PyTorch marks `torch.ao.quantization` deprecated in favour
-    of torchao, and warns on every use; it still runs (docs/design.md), so the warnings are not passed on."""
+    """A copy of `model` with int8 `Linear`, `GRU` and `LSTM` layers. PyTorch marks `torch.ao.quantization`
+    deprecated in favour of torchao, and warns on every use; it still runs (docs/design.md), so the warnings are not
+    passed on."""
     from torch import nn
     try: from torch.ao.quantization import quantize_dynamic
     except ImportError: raise ValueError("int8 inference needs torch.ao.quantization.quantize_dynamic, which this "
@@ -137,13 +154,15 @@ def _int8(model):
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='torch.quantize_per_tensor')
         warnings.filterwarnings('ignore', message='torch.ao.quantization is deprecated')
-        return quantize_dynamic(model, {nn.Linear, nn.GRU})
+        return quantize_dynamic(model, {nn.Linear, nn.GRU, nn.LSTM})
 
 
 def _bundle_meta(t):
     p = t.processor
-    side = lambda tok, vocab: {'lang': tok.lang, 'normalize': tok.normalize, 'itos': vocab.itos}
-    return {'format': BUNDLE_FORMAT, 'format_version': BUNDLE_VERSION, 'fastseq_version': __version__,
+    side = lambda tok, vocab: {**tokenizer_meta(tok), 'itos': vocab.itos}
+    subword = any(isinstance(tok, SubwordTokenizer) for tok in (p.src_tok, p.tgt_tok))
+    return {'format': BUNDLE_FORMAT, 'format_version': SUBWORD_VERSION if subword else BUNDLE_VERSION,
+            'fastseq_version': __version__,
             'config': t.model.config.to_dict(), 'src': side(p.src_tok, p.src_vocab),
             'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8}
 
@@ -157,10 +176,10 @@ def _read_meta(path):
     except ValueError as e: raise ModelFileError(f"{path / CONFIG_FILE} is not valid JSON: {e}") from None
     if not isinstance(meta, dict) or meta.get('format') != BUNDLE_FORMAT:
         raise ModelFileError(f"{path / CONFIG_FILE} is not a fastseq translator bundle")
-    if meta.get('format_version') != BUNDLE_VERSION:
+    if meta.get('format_version') not in (BUNDLE_VERSION, SUBWORD_VERSION):
         raise ModelFileError(f"{path / CONFIG_FILE} has bundle format version {meta.get('format_version')} (written by "
-                             f"fastseq {meta.get('fastseq_version')}); this fastseq {__version__} reads version "
-                             f"{BUNDLE_VERSION}")
+                             f"fastseq {meta.get('fastseq_version')}); this fastseq {__version__} reads versions "
+                             f"{BUNDLE_VERSION} and {SUBWORD_VERSION}")
     return meta
 
 
@@ -193,3 +212,14 @@ def load_translator(path, device='cpu', int8=False):
     if not hasattr(learn, 'translate'): raise ModelFileError(f"{path} holds a fastai learner, not a fastseq one")
     if device != 'cpu': learn.model.to(device)
     return learn
+
+
+def load_ensemble(paths, device='cpu', int8=False):
+    """One `Translator` decoding with every model in `paths` (bundles or exports, as `load_translator` reads them);
+    a single path is that model alone."""
+    translators = [_translator(load_translator(p, device, int8)) for p in paths]
+    if len(translators) == 1: return translators[0]
+    return Translator.ensemble(translators, names=[str(p) for p in paths])
+
+
+def _translator(model): return model.translator() if hasattr(model, 'translator') else model

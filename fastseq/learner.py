@@ -103,9 +103,11 @@ def _pretrained(dls, cfg_kwargs, vecs_src, vecs_tgt):
     return mats
 
 
-def seq2seq_learner(dls, metrics=None, clip=5.0, cbs=None, vecs_src=None, vecs_tgt=None, **kwargs):
+def seq2seq_learner(dls, metrics=None, clip=5.0, cbs=None, vecs_src=None, vecs_tgt=None, label_smoothing=0.,
+                    **kwargs):
     """Learner with a `Seq2SeqRNN` sized to `dls`' vocabularies; `Seq2SeqConfig` fields may be passed as kwargs.
-    `vecs_src`/`vecs_tgt`: fastText .bin/.vec path, fasttext model, {word: vector} mapping or 'train'."""
+    `vecs_src`/`vecs_tgt`: fastText .bin/.vec path, fasttext model, {word: vector} mapping or 'train';
+    `label_smoothing`: of the training loss (the validation loss stays plain cross-entropy)."""
     cfg_kwargs, learn_kwargs = _split_kwargs(kwargs)
     src_vocab, tgt_vocab = dls.processor.src_vocab, dls.processor.tgt_vocab
     mats = _pretrained(dls, cfg_kwargs, vecs_src, vecs_tgt)
@@ -122,5 +124,6 @@ def seq2seq_learner(dls, metrics=None, clip=5.0, cbs=None, vecs_src=None, vecs_t
     cbs = list(cbs or []) + [StopOnNonFiniteLoss()] + ([GradientClip(clip)] if clip else [])
     learn_kwargs['path'] = Path(learn_kwargs.get('path', dls.path))
     learn_kwargs.setdefault('opt_func', fused_adam)
-    return Seq2SeqLearner(dls, model, loss_func=Seq2SeqLoss(tgt_vocab.pad_idx), metrics=metrics,
-                          splitter=seq2seq_splitter, cbs=cbs, **learn_kwargs)
+    loss_func = Seq2SeqLoss(tgt_vocab.pad_idx, smoothing=label_smoothing)
+    return Seq2SeqLearner(dls, model, loss_func=loss_func, metrics=metrics, splitter=seq2seq_splitter, cbs=cbs,
+                          **learn_kwargs)

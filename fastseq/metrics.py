@@ -22,38 +22,47 @@ def align_lengths(pred, targ, pad_idx):
 
 
 class MaskedCrossEntropy(torch.autograd.Function):
-    """Mean cross-entropy over the rows of logits (N, V) whose target is not `pad_idx`. Its backward turns the saved
-    log-probabilities into softmax − one-hot in one buffer, in place, where autograd's log_softmax + nll would build a
-    zero-filled (N, V) gradient and run log_softmax's own backward: fewer passes over a step's largest tensor."""
+    """Mean cross-entropy over the rows of logits (N, V) whose target is not `pad_idx`, with label smoothing `eps`
+    (PyTorch's definition: (1 − eps) of the target's loss plus eps of the mean loss over the vocabulary). Its backward
+    turns the saved log-probabilities into softmax − smoothed one-hot in one buffer, in place, where autograd's
+    log_softmax + nll would build a zero-filled (N, V) gradient and run log_softmax's own backward."""
     @staticmethod
-    def forward(ctx, logits, targ, pad_idx):
+    def forward(ctx, logits, targ, pad_idx, eps=0.):
         mask = targ != pad_idx
         safe, n = targ.masked_fill(~mask, 0), mask.sum().clamp(min=1)
         logp = torch.log_softmax(logits, 1)                                        # (N, V)
-        loss = -(logp.gather(1, safe[:, None]).squeeze(1) * mask).sum() / n
+        nll = -logp.gather(1, safe[:, None]).squeeze(1)                            # (N,)
+        if eps: nll = (1 - eps) * nll - eps * logp.mean(1)
         ctx.save_for_backward(logp, safe, mask, n)
-        return loss
+        ctx.eps = eps
+        return (nll * mask).sum() / n
 
     @staticmethod
     def backward(ctx, grad):
         logp, safe, mask, n = ctx.saved_tensors
+        eps = ctx.eps
         scale = (grad / n) * mask                                                  # (N,)
-        g = logp.exp().mul_(scale[:, None])
-        return g.scatter_add_(1, safe[:, None], -scale[:, None]), None, None
+        g = logp.exp()
+        if eps: g.sub_(eps / logp.shape[1])
+        g.mul_(scale[:, None])
+        return g.scatter_add_(1, safe[:, None], -(1 - eps) * scale[:, None]), None, None, None
 
 
 class Seq2SeqLoss(CrossEntropyLossFlat):
     """fastai's `CrossEntropyLossFlat` over target tokens with padding ignored (mean over real tokens), computed in
     fp32, after aligning the lengths of pred (bs, pl, V) and targ (bs, tl); the mean runs through
-    `MaskedCrossEntropy` (the same value, a cheaper backward)."""
-    def __init__(self, pad_idx=1, reduction='mean'):
+    `MaskedCrossEntropy` (the same value, a cheaper backward). `smoothing` (label smoothing) applies only where a
+    gradient is taken: validation, under `no_grad`, reports the plain cross-entropy, comparable across recipes."""
+    def __init__(self, pad_idx=1, reduction='mean', smoothing=0.):
+        if not 0 <= smoothing < 1: raise ValueError(f"label smoothing must be in [0, 1), got {smoothing!r}")
         super().__init__(ignore_index=pad_idx, reduction=reduction)
-        self.pad_idx = pad_idx
+        self.pad_idx, self.smoothing = pad_idx, smoothing
 
     def __call__(self, pred, targ):
         pred, targ = align_lengths(pred, targ, self.pad_idx)
         if self.func.reduction != 'mean': return super().__call__(pred.float(), targ)
-        return MaskedCrossEntropy.apply(pred.float().flatten(0, 1), targ.flatten(), self.pad_idx)
+        eps = self.smoothing if torch.is_grad_enabled() and pred.requires_grad else 0.
+        return MaskedCrossEntropy.apply(pred.float().flatten(0, 1), targ.flatten(), self.pad_idx, eps)
 
 
 class _TokenMetric(Metric):

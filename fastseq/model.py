@@ -1,5 +1,6 @@
-"""`Seq2SeqRNN`: GRU encoder (optionally bidirectional), GRU decoder with additive attention, tied output.
-Attention comes after the decoder GRU by default (Luong's order; why: docs/results.md)."""
+"""`Seq2SeqRNN`: GRU or LSTM encoder (optionally bidirectional), decoder with attention (additive, or Luong's dot,
+general or concat score), tied output. Attention comes after the decoder's RNN by default (Luong's order; why:
+docs/results.md)."""
 import random
 from dataclasses import dataclass, asdict
 
@@ -7,10 +8,10 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from .attention import AdditiveAttention
+from .attention import SCORES, make_attention
 
-__all__ = ['Seq2SeqConfig', 'run_rnn', 'Encoder', 'Decoder', 'LuongDecoder', 'BahdanauDecoder', 'make_decoder',
-           'Seq2SeqRNN', 'forcing_segments']
+__all__ = ['Seq2SeqConfig', 'CELLS', 'run_rnn', 'select_state', 'top_state', 'Encoder', 'Decoder', 'LuongDecoder',
+           'BahdanauDecoder', 'make_decoder', 'Seq2SeqRNN', 'Ensemble', 'forcing_segments']
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Seq2SeqConfig:
     n_layers_dec: int = 2
     attention: bool = True
     attend_after_rnn: bool = True  # Luong's order (context → output); False: the lesson's (docs/results.md)
+    score: str = 'additive'        # attention score: additive, or Luong's dot, general, concat
+    cell: str = 'gru'              # recurrent cell of encoder and decoder: gru or lstm
     att_sz: int = 300
     tie: bool = True
     emb_drop: float = 0.15
@@ -39,6 +42,8 @@ class Seq2SeqConfig:
     init_range: float = 0.1
 
     def __post_init__(self):
+        if self.cell not in CELLS: raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
+        if self.score not in SCORES: raise ValueError(f"score must be one of {', '.join(SCORES)}, got {self.score!r}")
         if self.tie and self.n_hid_dec != self.emb_sz_tgt:
             raise ValueError(f"a tied output layer needs n_hid_dec == emb_sz_tgt, got {self.n_hid_dec} and "
                              f"{self.emb_sz_tgt}; set one to the other or pass tie=False")
@@ -46,53 +51,77 @@ class Seq2SeqConfig:
     def to_dict(self): return asdict(self)
 
 
+CELLS = {'gru': nn.GRU, 'lstm': nn.LSTM}
+
+
+def select_state(h, idx):
+    "Rows `idx` of a recurrent state: h (n_layers, bs, n_hid), or an LSTM's (h, c) pair of such tensors."
+    return tuple(x[:, idx] for x in h) if isinstance(h, tuple) else h[:, idx]
+
+
+def top_state(h):
+    "The last layer's hidden state (bs, n_hid) of a GRU's h or an LSTM's (h, c)."
+    return (h[0] if isinstance(h, tuple) else h)[-1]
+
+
+def _float_state(h): return None if h is None else tuple(x.float() for x in h) if isinstance(h, tuple) else h.float()
+
+
 def run_rnn(rnn, x, h=None):
     """`rnn(x, h)` in fp32 even under autocast: CUDA autocast runs cuDNN's GRU in fp16 whatever dtype was asked (with
     no gradient scaler under bf16), and recurrent states drift in low precision over many steps (docs/design.md)."""
     device = (x.data if isinstance(x, PackedSequence) else x).device.type
     if not torch.is_autocast_enabled(device): return rnn(x, h)
-    with torch.autocast(device, enabled=False): return rnn(x.float(), None if h is None else h.float())
+    with torch.autocast(device, enabled=False): return rnn(x.float(), _float_state(h))
 
 
 class Encoder(nn.Module):
-    "Embedding → dropout → GRU over packed sequences; final state mapped to the decoder's size."
+    "Embedding → dropout → GRU or LSTM over packed sequences; final state mapped to the decoder's size."
     def __init__(self, c: Seq2SeqConfig):
         super().__init__()
         self.pad_idx, self.n_layers, self.n_dirs = c.pad_idx, c.n_layers_enc, 2 if c.bidir else 1
         self.emb = nn.Embedding(c.src_vocab, c.emb_sz_src, padding_idx=c.pad_idx)
         self.emb_drop = nn.Dropout(c.emb_drop)
-        self.rnn = nn.GRU(c.emb_sz_src, c.n_hid_enc, c.n_layers_enc, batch_first=True,
-                          dropout=c.enc_drop if c.n_layers_enc > 1 else 0., bidirectional=c.bidir)
+        self.rnn = CELLS[c.cell](c.emb_sz_src, c.n_hid_enc, c.n_layers_enc, batch_first=True,
+                                 dropout=c.enc_drop if c.n_layers_enc > 1 else 0., bidirectional=c.bidir)
         self.to_dec = nn.Linear(c.n_hid_enc * self.n_dirs, c.n_hid_dec, bias=False)
+        if c.cell == 'lstm': self.to_dec_cell = nn.Linear(c.n_hid_enc * self.n_dirs, c.n_hid_dec, bias=False)
         self.out_sz, self.n_layers_dec = c.n_hid_enc * self.n_dirs, c.n_layers_dec
 
     def forward(self, src, src_lens=None):
-        """Outputs (bs, sl, out_sz), decoder's initial state (n_layers_dec, bs, n_hid_dec), mask (bs, sl). Packing needs
-        the lengths on the host: from `src_lens` (ints, as the batch carries them), else read back from `src`."""
+        """Outputs (bs, sl, out_sz), decoder's initial state (n_layers_dec, bs, n_hid_dec) (an LSTM's: a pair of them),
+        mask (bs, sl). Packing needs the lengths on the host: from `src_lens` (ints, as the batch carries them), else
+        read back from `src`."""
         mask = src != self.pad_idx                                         # (bs, sl)
         lens = torch.as_tensor(src_lens) if src_lens is not None else mask.sum(1).cpu()
         lens = lens.clamp(min=1)
         x = self.emb_drop(self.emb(src))                                   # (bs, sl, emb)
         out, h = run_rnn(self.rnn, pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False))
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])  # (bs, sl, out_sz)
-        bs = src.shape[0]
+        if isinstance(h, tuple):                                           # an LSTM's (h, c), each bridged
+            return out, (self._bridge(h[0], self.to_dec), self._bridge(h[1], self.to_dec_cell)), mask
+        return out, self._bridge(h, self.to_dec), mask
+
+    def _bridge(self, h, proj):
+        "Final states (n_layers·n_dirs, bs, n_hid_enc) → the decoder's initial ones (n_layers_dec, bs, n_hid_dec)."
+        bs = h.shape[1]
         h = h.view(self.n_layers, self.n_dirs, bs, -1).transpose(1, 2).reshape(self.n_layers, bs, -1)
-        h = self.to_dec(h).float()                      # (n_layers_enc, bs, n_hid_dec); fp32 even under autocast
+        h = proj(h).float()                             # (n_layers_enc, bs, n_hid_dec); fp32 even under autocast
         h = h[-self.n_layers_dec:] if self.n_layers >= self.n_layers_dec else h[-1:].expand(self.n_layers_dec, -1, -1)
-        return out, h.contiguous(), mask
+        return h.contiguous()
 
 
 class Decoder(nn.Module):
-    """What both attention orders share: target embedding, attention, the mixing layer, GRU and tied output.
+    """What both attention orders share: target embedding, attention, the mixing layer, GRU or LSTM, tied output.
     `step` decodes one step, `run` several steps whose inputs are all known (teacher-forced), `project` maps step
     outputs to vocabulary logits."""
     def __init__(self, c: Seq2SeqConfig, enc_out_sz, mix_sz):
         super().__init__()  # parameters registered in this order: reset_parameters draws them in it
         self.emb = nn.Embedding(c.tgt_vocab, c.emb_sz_tgt, padding_idx=c.pad_idx)
-        self.attn = AdditiveAttention(enc_out_sz, c.n_hid_dec, c.att_sz) if c.attention else None
+        self.attn = make_attention(c.score, enc_out_sz, c.n_hid_dec, c.att_sz) if c.attention else None
         self.mix = nn.Linear(mix_sz + enc_out_sz, mix_sz) if c.attention else nn.Identity()
-        self.rnn = nn.GRU(c.emb_sz_tgt, c.n_hid_dec, c.n_layers_dec, batch_first=True,
-                          dropout=c.dec_drop if c.n_layers_dec > 1 else 0.)
+        self.rnn = CELLS[c.cell](c.emb_sz_tgt, c.n_hid_dec, c.n_layers_dec, batch_first=True,
+                                 dropout=c.dec_drop if c.n_layers_dec > 1 else 0.)
         self.out_drop = nn.Dropout(c.out_drop)
         self.out = nn.Linear(c.n_hid_dec, c.tgt_vocab)
         if c.tie: self.out.weight = self.emb.weight  # one Parameter: the tie survives .to(), export and loading
@@ -135,7 +164,7 @@ class BahdanauDecoder(Decoder):
     def step(self, inp, h, enc_out, keys, mask, group=1):
         "inp (bs,), h (n_layers, bs, n_hid) → step output (bs, n_hid), new h, attention (bs, sl); `group` as above."
         x = self.emb(inp)                                                  # (bs, emb)
-        ctx, weights = self.attend(h[-1][:, None], keys, enc_out, mask, group)  # (bs, 1, enc_out_sz), (bs, 1, sl)
+        ctx, weights = self.attend(top_state(h)[:, None], keys, enc_out, mask, group)  # (bs, 1, enc), (bs, 1, sl)
         out, h = run_rnn(self.rnn, self.mix(torch.cat([x, ctx[:, 0]], 1))[:, None], h)  # (bs, 1, n_hid)
         return out[:, 0], h, weights[:, 0]
 
@@ -165,6 +194,9 @@ class Seq2SeqRNN(nn.Module):
 
     @classmethod
     def from_sizes(cls, src_vocab, tgt_vocab, **kwargs): return cls(Seq2SeqConfig(src_vocab, tgt_vocab, **kwargs))
+
+    @property
+    def has_attention(self): return self.decoder.attn is not None
 
     def reset_parameters(self):
         "Uniform ±init_range everywhere (as OpenNMT-py), padding embeddings zero."
@@ -201,6 +233,29 @@ class Seq2SeqRNN(nn.Module):
             if end < tl: inp = logits[-1][:, -1:].argmax(-1)                   # own guess; argmax passes no gradient
         self.attention = torch.cat(attns, 1) if attns else None               # (bs, tl, sl)
         return logits[0] if len(logits) == 1 else torch.cat(logits, 1)
+
+
+class Ensemble(nn.Module):
+    """Several `Seq2SeqRNN`s over the same vocabularies, decoded together by `fastseq.decode` (the mean of their
+    per-step log-probabilities); any mix of sizes, cells and scorers."""
+    def __init__(self, models):
+        super().__init__()
+        models = list(models)
+        if len(models) < 2: raise ValueError(f"an ensemble needs at least two models, got {len(models)}")
+        ids = lambda c: (c.src_vocab, c.tgt_vocab, c.pad_idx, c.bos_idx, c.eos_idx)
+        for i, m in enumerate(models[1:], 1):
+            if ids(m.config) != ids(models[0].config):
+                c, c0 = m.config, models[0].config
+                raise ValueError(f"ensemble model {i} has vocabularies of {c.src_vocab} and {c.tgt_vocab} tokens, "
+                                 f"model 0 of {c0.src_vocab} and {c0.tgt_vocab}: an ensemble's models must share "
+                                 f"their vocabularies")
+        self.models = nn.ModuleList(models)
+
+    @property
+    def config(self): return self.models[0].config             # vocabulary sizes and special indices, shared
+
+    @property
+    def has_attention(self): return any(m.has_attention for m in self.models)
 
 
 def forcing_segments(plan):

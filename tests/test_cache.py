@@ -102,3 +102,21 @@ def test_errors_name_the_file_and_line(tmp_path):
         build_cache(tmp_path / 'b.tsv', tmp_path / 'c', n_workers=0, verbose=False)
     assert not (tmp_path / 'c' / 'cache.json').exists() and count_lines(tmp_path / 'b.tsv') == 3
     with pytest.raises(CorpusError, match='no complete fastseq cache here'): Seq2SeqDataLoaders.from_cache(tmp_path)
+
+
+def test_a_subword_cache_trains_pieces_on_its_training_split_and_tokenizes_with_them(two_files, small_df, tmp_path):
+    "tokenizer='spm': the piece models are trained on the training pairs alone, kept in the cache and read back."
+    from fastseq.subword import SubwordTokenizer, make_tokenizers
+    folder = build_cache(*two_files[:1], tmp_path / 'cache', tgt_path=two_files[1], valid_pct=0.2, n_workers=1,
+                         chunk_size=100, verbose=False, tokenizer='spm', vocab_sz=120)
+    valid = set(tuple(p) for p in json.loads((folder / 'valid.json').read_text()))
+    train = [p for p in zip(small_df.fr, small_df.en) if p not in valid]
+    fr, en = make_tokenizers('spm', 'fr', 'en', True, ([s for s, _ in train], [t for _, t in train]), vocab_sz=120)
+    assert (folder / 'src.spm').read_bytes() == fr.model_proto and (folder / 'tgt.spm').read_bytes() == en.model_proto
+    dls = Seq2SeqDataLoaders.from_cache(folder, bs=16, max_len=100, device='cpu', verbose=False)
+    assert isinstance(dls.processor.src_tok, SubwordTokenizer)
+    src, tgt = dls.train_ds[3]
+    assert dls.processor.src_vocab.textify(src.tolist()) == fr([train[3][0]])[0]
+    assert dls.processor.tgt_text(tgt.tolist()) == ' '.join(train[3][1].split())
+    with pytest.raises(ValueError, match="tokenizer must be one of spacy, spm, got 'bpe'"):
+        build_cache(*two_files[:1], tmp_path / 'c2', tgt_path=two_files[1], tokenizer='bpe', verbose=False)

@@ -137,3 +137,23 @@ def test_resuming_a_finished_run_with_plots_exports_without_training(tmp_path):
     r = call(*args, '--resume')
     assert r.returncode == 0, r.stderr
     assert 'resumed from' in r.stdout and 'after epoch 0' in r.stdout and 'exported to' in r.stdout
+
+
+def test_translate_and_evaluate_with_an_ensemble_of_models(exported, tmp_path):
+    "Model paths before the texts decode together: the same as `Translator.ensemble` of those models."
+    import json
+
+    import torch
+    from fastseq.inference import Translator
+    first = load_translator(exported).translator()
+    second = Translator.load(first.save(tmp_path / 'second'))
+    with torch.no_grad():
+        for p in second.model.parameters(): p.add_(torch.randn_like(p) * 0.05)
+    second.save(tmp_path / 'second')
+    texts = ['Le chat noir est sous la table.', 'Où est la voiture ?']
+    r = call('translate', exported, tmp_path / 'second', *texts, '--beam', '2')
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == Translator.ensemble([first, second]).translate(texts, beam=2)
+    (tmp_path / 'test.tsv').write_text('fr\ten\n' + ''.join(f"{t}\tx\n" for t in texts))
+    r = call('evaluate', exported, tmp_path / 'second', '--data', tmp_path / 'test.tsv')
+    assert r.returncode == 0 and json.loads(r.stdout)['models'] == [str(exported), str(tmp_path / 'second')]

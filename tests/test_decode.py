@@ -1,12 +1,13 @@
+import pytest
 import torch
 
 from fastseq.decode import beam_search, greedy_decode, length_penalty, max_output_lens, score_tokens
 from fastseq.model import Seq2SeqRNN
 
 
-def model():
+def model(**kw):
     torch.manual_seed(0)
-    m = Seq2SeqRNN.from_sizes(30, 20, emb_sz_src=16, emb_sz_tgt=12, n_hid_enc=10, n_hid_dec=12, att_sz=8)
+    m = Seq2SeqRNN.from_sizes(30, 20, emb_sz_src=16, emb_sz_tgt=12, n_hid_enc=10, n_hid_dec=12, att_sz=8, **kw)
     return m.eval()
 
 
@@ -29,8 +30,9 @@ def test_greedy_respects_per_sentence_limit():
     assert toks.shape[1] == 6 and (toks[1, 3:] == 1).all() and (toks[0] != 1).all()
 
 
-def test_greedy_is_independent_of_batch_composition():
-    m = model()
+@pytest.mark.parametrize('cell', ['gru', 'lstm'])
+def test_greedy_is_independent_of_batch_composition(cell):
+    m = model(cell=cell)
     torch.manual_seed(1)
     src = torch.randint(4, 30, (5, 6)); src[2, 3:] = 1
     together, _ = greedy_decode(m, src)
@@ -67,8 +69,9 @@ def test_beam_one_is_exactly_greedy():
         assert torch.allclose(g_attn[i, :len(toks)], a[:len(toks)]) and not a[len(toks):].any()
 
 
-def test_beam_is_independent_of_batch_composition_and_ranks_n_best():
-    m = model()
+@pytest.mark.parametrize('kw', [{}, {'cell': 'lstm'}, {'cell': 'lstm', 'attend_after_rnn': False}])
+def test_beam_is_independent_of_batch_composition_and_ranks_n_best(kw):
+    m = model(**kw)
     torch.manual_seed(3)
     src = torch.randint(4, 30, (4, 6)); src[1, 4:] = 1
     together, _ = beam_search(m, src, beam=4, n_best=3)
@@ -132,3 +135,33 @@ def test_beam_stops_when_its_best_candidate_ends_and_refills():
     assert [len(t) for t, _ in hyps[0]] == [1, 2, 2] and all(t[-1] == 3 for t, _ in hyps[0])
     scores = [s for _, s in hyps[0]]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_an_ensemble_decodes_with_the_mean_of_its_models_log_probabilities():
+    "Of one model twice: that model's decodes. Of two: each step's argmax of the mean log-probabilities."
+    from fastseq.decode import decoding_state
+    from fastseq.model import Ensemble
+    a, b = model(), model(cell='lstm', score='general')
+    torch.manual_seed(4)
+    src = torch.randint(4, 30, (4, 6)); src[2, 3:] = 1
+    assert greedy_decode(Ensemble([a, a]), src)[0].tolist() == greedy_decode(a, src)[0].tolist()
+    (twice, _), (once, _) = beam_search(Ensemble([a, a]), src, beam=3), beam_search(a, src, beam=3)
+    assert [h[0][0] for h in twice] == [h[0][0] for h in once]
+    assert [h[0][1] for h in twice] == pytest.approx([h[0][1] for h in once], abs=1e-4)
+    pair, inp = decoding_state(Ensemble([a, b]), src), torch.full((4,), 2)
+    logp, attn = pair.step(inp)
+    sa, sb = decoding_state(a, src), decoding_state(b, src)
+    (la, wa), (lb, wb) = sa.step(inp), sb.step(inp)
+    assert torch.allclose(logp, (la.log_softmax(-1) + lb.log_softmax(-1)) / 2) and torch.allclose(attn, (wa + wb) / 2)
+    together, _ = beam_search(Ensemble([a, b]), src, beam=3)
+    for i in range(4):
+        alone, _ = beam_search(Ensemble([a, b]), src[i:i + 1, :int((src[i] != 1).sum())], beam=3)
+        assert [t for t in alone[0][0][0] if t != 1] == [t for t in together[i][0][0] if t != 1]
+
+
+def test_an_ensemble_of_models_of_other_vocabularies_is_a_clear_error():
+    from fastseq.model import Ensemble
+    other = Seq2SeqRNN.from_sizes(30, 21, emb_sz_src=16, emb_sz_tgt=12, n_hid_enc=10, n_hid_dec=12, att_sz=8)
+    with pytest.raises(ValueError, match='ensemble model 1 has vocabularies of 30 and 21 tokens, model 0 of 30 and 20'):
+        Ensemble([model(), other])
+    with pytest.raises(ValueError, match='an ensemble needs at least two models, got 1'): Ensemble([model()])

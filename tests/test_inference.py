@@ -60,7 +60,7 @@ def edited(bundle, tmp_path, **changes):
 
 
 def test_newer_format_version_is_a_clear_error(bundle, tmp_path):
-    with pytest.raises(ModelFileError, match='bundle format version 99 .* reads version 1'):
+    with pytest.raises(ModelFileError, match='bundle format version 99 .* reads versions 1 and 2'):
         Translator.load(edited(bundle, tmp_path, format_version=99))
 
 
@@ -120,3 +120,35 @@ def _float_copy(src, dst):
     meta = json.loads((dst / 'translator.json').read_text())
     (dst / 'translator.json').write_text(json.dumps({**meta, 'int8': False}))
     return dst
+
+
+@pytest.mark.parametrize('kw', [dict(cell='lstm'), dict(score='general', attend_after_rnn=False)])
+def test_lstm_and_luong_score_models_round_trip_through_bundles_and_int8(trained, tmp_path, kw):
+    "A model of another cell or scorer: the bundle rebuilds it (config + weights) and decodes the same, int8 too."
+    import torch
+    from fastseq.model import Seq2SeqRNN
+    torch.manual_seed(0)
+    proc, arch = trained.dls.processor, trained.model.config.to_dict()
+    model = Seq2SeqRNN.from_sizes(arch['src_vocab'], arch['tgt_vocab'], **{
+        k: arch[k] for k in ('emb_sz_src', 'emb_sz_tgt', 'n_hid_enc', 'n_hid_dec', 'att_sz', 'bidir')}, **kw).eval()
+    texts = [s for s, _ in trained.valid_pairs()[:20]]
+    t = Translator(model, proc)
+    loaded = Translator.load(t.save(tmp_path / 'b'))
+    assert all(getattr(loaded.model.config, k) == v for k, v in kw.items())
+    assert loaded.translate(texts, beam=3) == t.translate(texts, beam=3)
+    q = Translator.load(Translator(model, proc).quantize().save(tmp_path / 'q'))
+    assert q.int8 and len(q.translate(texts, beam=2)) == len(texts)
+
+
+def test_an_ensemble_translator_checks_vocabularies_and_is_not_saved_as_one_bundle(trained, tmp_path):
+    from fastseq.data import TextProcessor
+    from fastseq.vocab import Vocab
+    t = trained.translator()
+    pair = Translator.ensemble([t, Translator(t.model, t.processor)])
+    texts = [s for s, _ in trained.valid_pairs()[:10]]
+    assert pair.translate(texts, beam=2) == t.translate(texts, beam=2)      # one model twice: the same decodes
+    p = t.processor
+    other = TextProcessor(p.src_tok, p.tgt_tok, p.src_vocab, Vocab(p.tgt_vocab.itos[:-1] + ['zzz']))
+    with pytest.raises(ValueError, match="b's tgt vocabulary differs from a's"):
+        Translator.ensemble([t, Translator(t.model, other)], names=['a', 'b'])
+    with pytest.raises(ValueError, match="an ensemble is saved as its members' bundles"): pair.save(tmp_path / 'e')

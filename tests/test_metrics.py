@@ -28,6 +28,25 @@ def test_the_loss_gradient_is_cross_entropys():
     assert torch.autograd.gradcheck(lambda p: MaskedCrossEntropy.apply(p, targ.flatten(), 1), (flat,))
 
 
+def test_label_smoothing_trains_on_pytorchs_smoothed_loss_and_validates_on_plain_cross_entropy():
+    "With smoothing 0.1: value and gradient are F.cross_entropy(label_smoothing=0.1)'s; under no_grad, plain CE."
+    pred = torch.randn(3, 4, 7, requires_grad=True)
+    targ = torch.tensor([[2, 4, 1, 1], [3, 6, 5, 1], [1, 1, 1, 1]])
+    loss_func = Seq2SeqLoss(1, smoothing=0.1)
+    ours = loss_func(pred, targ)
+    ours.backward()
+    ours_grad, pred.grad = pred.grad, None
+    ref = F.cross_entropy(pred.flatten(0, 1), targ.flatten(), ignore_index=1, label_smoothing=0.1)
+    ref.backward()
+    assert torch.allclose(ours, ref) and torch.allclose(ours_grad, pred.grad, atol=1e-6) and not ours_grad[2].any()
+    assert not torch.allclose(ref, F.cross_entropy(pred.flatten(0, 1), targ.flatten(), ignore_index=1))
+    with torch.no_grad(): valid = loss_func(pred, targ)
+    assert torch.allclose(valid, F.cross_entropy(pred.detach().flatten(0, 1), targ.flatten(), ignore_index=1))
+    flat = pred.detach().double().flatten(0, 1).requires_grad_()
+    assert torch.autograd.gradcheck(lambda p: MaskedCrossEntropy.apply(p, targ.flatten(), 1, 0.2), (flat,))
+    with pytest.raises(ValueError, match='label smoothing must be in'): Seq2SeqLoss(1, smoothing=1.5)
+
+
 def test_length_mismatch_both_ways():
     pred, targ = torch.randn(2, 2, 5), torch.tensor([[2, 4, 3], [3, 1, 1]])
     p, t = align_lengths(pred, targ, 1)

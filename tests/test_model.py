@@ -16,7 +16,10 @@ def batch():
 
 
 @pytest.mark.parametrize('kw', [{}, {'bidir': True}, {'attention': False}, {'n_layers_enc': 3, 'n_layers_dec': 1},
-                                {'tie': False, 'n_hid_dec': 9}, {'attend_after_rnn': False}])
+                                {'tie': False, 'n_hid_dec': 9}, {'attend_after_rnn': False}, {'cell': 'lstm'},
+                                {'cell': 'lstm', 'attend_after_rnn': False, 'bidir': True, 'n_layers_enc': 1},
+                                {'score': 'general', 'bidir': True}, {'score': 'concat'},
+                                {'score': 'dot', 'n_hid_enc': 12}, {'score': 'dot', 'n_hid_enc': 6, 'bidir': True}])
 def test_forward_returns_logits_of_the_target_length(kw):
     m, (src, tgt) = tiny(**kw), batch()
     assert m(src, tgt).shape == (4, 5, 20)
@@ -41,8 +44,27 @@ def test_tie_with_mismatched_sizes_is_a_clear_error():
         Seq2SeqConfig(10, 10, emb_sz_tgt=12, n_hid_dec=9)
 
 
-def test_padding_in_the_source_does_not_change_the_output():
-    m, (src, tgt) = tiny(bidir=True), batch()
+def test_unknown_cell_or_score_and_a_dot_score_of_unequal_sizes_are_clear_errors():
+    with pytest.raises(ValueError, match="cell must be one of gru, lstm, got 'rnn'"): tiny(cell='rnn')
+    with pytest.raises(ValueError, match="score must be one of additive, concat, dot, general, got 'mlp'"):
+        tiny(score='mlp')
+    with pytest.raises(ValueError, match=r"dot score needs the encoder's output size \(20\) equal to the decoder's "
+                                         r"hidden size \(12\)"):
+        tiny(score='dot', bidir=True)
+
+
+def test_an_lstm_model_carries_hidden_and_cell_states_and_bridges_both():
+    m, (src, _) = tiny(cell='lstm', bidir=True), batch()
+    assert isinstance(m.encoder.rnn, torch.nn.LSTM) and isinstance(m.decoder.rnn, torch.nn.LSTM)
+    _, (h, c), _, _ = m.encode(src)
+    assert h.shape == c.shape == (2, 4, 12) and not torch.allclose(h, c)
+    assert {'encoder.to_dec.weight', 'encoder.to_dec_cell.weight'} <= set(m.state_dict())
+    assert 'encoder.to_dec_cell.weight' not in tiny().state_dict()           # a GRU model's keys are unchanged
+
+
+@pytest.mark.parametrize('kw', [dict(bidir=True), dict(bidir=True, cell='lstm'), dict(bidir=True, score='general')])
+def test_padding_in_the_source_does_not_change_the_output(kw):
+    m, (src, tgt) = tiny(**kw), batch()
     m.eval()
     longer = torch.cat([src, torch.ones(4, 3, dtype=torch.long)], 1)
     assert torch.allclose(m(src, tgt), m(longer, tgt), atol=1e-5)

@@ -14,7 +14,7 @@ def test_train_from_a_dataframe_exports_checkpoints_and_evaluates(small_df, tmp_
                           out=tmp_path / 'm.pkl')
     assert learn.valid_pairs() == list(zip(valid_df.fr, valid_df.en))
     assert (tmp_path / 'm.pkl').is_file() and (tmp_path / 'm.checkpoint.pth').is_file()
-    assert learn.model.config.bidir is False and learn.model.config.emb_sz_src == 32
+    assert learn.model.config.bidir is True and learn.model.config.emb_sz_src == 32   # the default recipe's
     assert len(learn.recorder.values) == 2
     out = capsys.readouterr().out
     assert 'valid (100 pairs, beam 2' in out and 'exported to' in out
@@ -30,6 +30,14 @@ def test_presets_give_defaults_and_keywords_override_them():
     assert demo.epochs == 3 and demo.emb_sz == 128 and demo.bidir and demo.arch['emb_drop'] == 0.05
     assert TrainConfig.from_preset('tatoeba').time_budget == 30 and TrainConfig.from_preset('lesson').bs == 125
     assert set(PRESETS) == {'default', 'lesson', 'demo', 'tatoeba'} and TrainConfig.from_preset() == TrainConfig()
+    best, tatoeba = TrainConfig(), TrainConfig.from_preset('tatoeba')      # the measured recipe, docs/results.md
+    assert (best.bidir, best.vecs_src, best.vecs_tgt, best.min_freq, best.max_len, best.lr, best.tf_end) == (
+        True, 'train', 'train', 2, 30, 5e-3, 0.8) and best.n_epochs == 8
+    assert tatoeba == TrainConfig(time_budget=30) and tatoeba.n_epochs == 100
+    for name in ('demo', 'lesson'):                                        # small recipes keep their plain options
+        c = TrainConfig.from_preset(name)
+        assert (c.vecs_src, c.min_freq, c.label_smoothing, c.average, c.eval_beam) == (None, 1, 0., 0, 0)
+    assert TrainConfig.from_preset('default', vecs_src='none').vecs_src is None
 
 
 def test_errors_name_parameters_and_list_valid_choices(tmp_path):
