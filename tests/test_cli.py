@@ -23,8 +23,12 @@ def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp('cli') / 'm.pkl'
     plots = out.parent / 'plots'
     r = call('train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '1', '--bs', '32', '--emb-sz', '32',
-             '--n-hid', '24', '--lr', '1e-2', '--plot-dir', plots, '--out', out)
+             '--n-hid', '24', '--lr', '1e-2', '--plot-dir', plots, '--out', out, '--label-smoothing', '0.1',
+             '--average', '2', '--score', 'general')
     assert r.returncode == 0, r.stderr
+    assert 'weights averaged over 2 snapshots' in r.stdout
+    learn = load_translator(out)
+    assert learn.model.config.score == 'general' and learn.loss_func.smoothing == 0.1
     assert 'lr_find suggests' in r.stdout and 'training at lr 1.00e-02' in r.stdout and 'exported to' in r.stdout
     assert out.exists()
     for png in ('lr_find.png', 'losses.png', 'attention_0.png'): assert (plots / png).stat().st_size > 5000
