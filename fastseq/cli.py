@@ -192,9 +192,15 @@ def translate(args):
 
 def _models_and_texts(model, texts):
     "The leading arguments that name existing files or folders are models (an ensemble), the rest texts."
-    from pathlib import Path
-    n = next((i for i, t in enumerate(texts) if not Path(t).exists()), len(texts))
+    n = next((i for i, t in enumerate(texts) if not _is_path(t)), len(texts))
     return [model, *texts[:n]], texts[n:]
+
+
+def _is_path(text):
+    "Whether `text` names an existing file or folder (a long or odd sentence is no path, and no error)."
+    from pathlib import Path
+    try: return Path(text).exists()
+    except (OSError, ValueError): return False
 
 
 def evaluate(args):

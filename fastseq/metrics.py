@@ -53,6 +53,7 @@ class Seq2SeqLoss(CrossEntropyLossFlat):
     fp32, after aligning the lengths of pred (bs, pl, V) and targ (bs, tl); the mean runs through
     `MaskedCrossEntropy` (the same value, a cheaper backward). `smoothing` (label smoothing) applies only where a
     gradient is taken: validation, under `no_grad`, reports the plain cross-entropy, comparable across recipes."""
+    smoothing = 0.   # exports pickled before label smoothing have no attribute of their own
     def __init__(self, pad_idx=1, reduction='mean', smoothing=0.):
         if not 0 <= smoothing < 1: raise ValueError(f"label smoothing must be in [0, 1), got {smoothing!r}")
         super().__init__(ignore_index=pad_idx, reduction=reduction)

@@ -158,6 +158,8 @@ def test_translate_and_evaluate_with_an_ensemble_of_models(exported, tmp_path):
     r = call('translate', exported, tmp_path / 'second', *texts, '--beam', '2')
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == Translator.ensemble([first, second]).translate(texts, beam=2)
+    odd = call('translate', exported, 'mot ' * 2000, 'a\x00b')                # too long or odd for a path: texts
+    assert odd.returncode == 0 and len(odd.stdout.splitlines()) == 2, odd.stderr
     (tmp_path / 'test.tsv').write_text('fr\ten\n' + ''.join(f"{t}\tx\n" for t in texts))
     r = call('evaluate', exported, tmp_path / 'second', '--data', tmp_path / 'test.tsv')
     assert r.returncode == 0 and json.loads(r.stdout)['models'] == [str(exported), str(tmp_path / 'second')]
