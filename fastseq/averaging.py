@@ -15,7 +15,7 @@ def snapshot_points(n, last):
 class AverageWeights(Callback):
     """At the end of training, set the weights to the mean of `n` snapshots taken evenly over the last `last` fraction
     of training (by `pct_train`, so it follows `TimeBudget`'s clock too); the final weights are the last snapshot.
-    A running mean: one extra copy of the parameters. Not during `lr_find`."""
+    A running mean (`torch.optim.swa_utils.AveragedModel`): one extra copy of the model. Not during `lr_find`."""
     order, run_valid = 95, False   # after TimeBudget (90) has set pct_train for the batch
     def __init__(self, n=5, last=0.2):
         if not (isinstance(n, int) and n >= 1 and 0 < last <= 1):
@@ -30,17 +30,16 @@ class AverageWeights(Callback):
     def after_batch(self):
         if self.active and self.count < self.n - 1 and self.pct_train >= self.points[self.count]: self._snapshot()
 
-    @torch.no_grad()
     def _snapshot(self):
-        params = list(get_model(self.learn.model).parameters())           # tied weights appear once
+        "PyTorch's `AveragedModel` keeps the running mean (a copy of the model, tied weights once)."
+        from torch.optim.swa_utils import AveragedModel
+        if self.mean is None: self.mean = AveragedModel(get_model(self.learn.model))
+        self.mean.update_parameters(get_model(self.learn.model))
         self.count += 1
-        if self.mean is None: self.mean = [p.detach().float().clone() for p in params]
-        else:
-            for m, p in zip(self.mean, params): m.add_(p.detach().float() - m, alpha=1 / self.count)
 
     @torch.no_grad()
     def after_fit(self):
         if not self.active or (self.count == 0 and self.pct_train < self.points[0]): return  # never reached the window
         self._snapshot()                                                   # the final weights: the last snapshot
-        for m, p in zip(self.mean, get_model(self.learn.model).parameters()): p.copy_(m)
-        self.averaged = self.count
+        for m, p in zip(self.mean.module.parameters(), get_model(self.learn.model).parameters()): p.copy_(m)
+        self.averaged, self.mean = self.count, None

@@ -34,7 +34,6 @@ def train_sentencepiece(texts, vocab_sz=8000, seed=0):
 class SubwordTokenizer:
     """One language's SentencePiece tokenizer: text → pieces (after the same normalisation as the word tokenizer),
     pieces → text. Pickles as the model's bytes; the processor is rebuilt lazily."""
-    kind = 'spm'
 
     def __init__(self, lang, model_proto, normalize=True):
         self.lang, self.model_proto, self.normalize, self._sp = lang, bytes(model_proto), normalize, None
