@@ -1,6 +1,7 @@
-"""Shared fixtures: small corpora and a tiny trained-for-real learner, built once per session; `call` runs the
-`fastseq` command in this process."""
+"""Shared fixtures: small corpora and a tiny trained-for-real learner, built once per session (per worker under
+pytest-xdist); `call` runs the `fastseq` command in this process."""
 import io
+import os
 import pathlib
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -16,6 +17,17 @@ from fastseq.datasets import phrasebook
 
 
 NBS = pathlib.Path(__file__).parent.parent / 'nbs'  # markers are registered in pytest.ini (--strict-markers)
+
+if os.environ.get('PYTEST_XDIST_WORKER'):  # workers share the cores: one thread each, and so the processes they start
+    os.environ.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    torch.set_num_threads(1)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
+def pytest_collection_modifyitems(items):
+    "Under pytest-xdist, the tests that use the demo model run in one worker, which trains it once."
+    for item in items:
+        if 'demo_notebook' in item.fixturenames: item.add_marker(pytest.mark.xdist_group('demo'))
 
 
 def execute_notebook(path, folder):
