@@ -10,7 +10,8 @@ from fastcore.xtras import Path
 from .errors import ModelFileError
 from .io import atomic_path
 
-__all__ = ['CheckpointEveryEpoch', 'save_checkpoint', 'load_checkpoint', 'resume', 'optimizer_state_to_params']
+__all__ = ['CheckpointEveryEpoch', 'save_checkpoint', 'checkpoint_extra', 'load_checkpoint',
+           'resume', 'optimizer_state_to_params']
 
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'fastseq-checkpoint', 3  # 2: fastai's random-state keys; 3: fused AdamW
 
@@ -49,6 +50,13 @@ def save_checkpoint(learn, path, epoch, extra=None):
              'opt': learn.opt.state_dict(), 'random': _random_states(learn), 'extra': extra or {}}
     with atomic_path(path) as tmp: torch.save(state, tmp)
     return path
+
+
+def checkpoint_extra(path):
+    "What a checkpoint recorded beside its states; {} where there is none readable (resuming says what is wrong)."
+    try: state = torch.load(path, map_location='cpu', weights_only=False)
+    except Exception: return {}
+    return state.get('extra', {}) if isinstance(state, dict) else {}
 
 
 def load_checkpoint(learn, path):

@@ -2,6 +2,8 @@
 general or concat score), tied output. Attention comes after the decoder's RNN by default (Luong's order; why:
 docs/results.md)."""
 import random
+from contextlib import nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, asdict
 
 import torch
@@ -10,7 +12,8 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .attention import SCORES, make_attention
 
-__all__ = ['Seq2SeqConfig', 'CELLS', 'run_rnn', 'select_state', 'top_state', 'Encoder', 'Decoder', 'LuongDecoder',
+__all__ = ['Seq2SeqConfig', 'CELLS', 'projection_dtype',
+           'run_rnn', 'select_state', 'top_state', 'Encoder', 'Decoder', 'LuongDecoder',
            'BahdanauDecoder', 'make_decoder', 'Seq2SeqRNN', 'Ensemble', 'forcing_segments']
 
 
@@ -62,6 +65,9 @@ def select_state(h, idx):
 def top_state(h):
     "The last layer's hidden state (bs, n_hid) of a GRU's h or an LSTM's (h, c)."
     return (h[0] if isinstance(h, tuple) else h)[-1]
+
+
+projection_dtype = ContextVar('projection_dtype', default=None)  # set: the vocabulary projection autocasts to it
 
 
 def _float_state(h): return None if h is None else tuple(x.float() for x in h) if isinstance(h, tuple) else h.float()
@@ -140,7 +146,11 @@ class Decoder(nn.Module):
         ctx, weights = self.attn(query.reshape(n, group * L, -1), keys, values, mask)
         return ctx.reshape(rows, L, -1), weights.reshape(rows, L, -1)
 
-    def project(self, out): return self.out(self.out_drop(out))            # (..., n_hid) → (..., vocab)
+    def project(self, out):
+        "(..., n_hid) → (..., vocab) logits; under `projection_dtype` in that dtype (precision 'bf16' on a CPU)."
+        dtype = projection_dtype.get()
+        with nullcontext() if dtype is None else torch.autocast(out.device.type, dtype=dtype):
+            return self.out(self.out_drop(out))
 
 
 class LuongDecoder(Decoder):

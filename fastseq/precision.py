@@ -1,5 +1,6 @@
 """Training precision: fp32, or bf16 / fp16 matrix products with the recurrent cells, their states and the loss kept
-in fp32; 'auto' picks by measuring the vocabulary projection, the largest product, on the running device."""
+in fp32 (on a CPU, bf16 for the vocabulary projection alone); 'auto' picks by measuring that projection, the largest
+product, on the running device."""
 import time
 
 import torch
@@ -8,12 +9,14 @@ from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 
 from .errors import OptionError
+from .model import projection_dtype
 
-__all__ = ['PRECISIONS', 'Autocast', 'precision_callbacks', 'resolve_precision', 'projection_speedup', 'cpu_has_amx',
-           'prepare_device']
+__all__ = ['PRECISIONS', 'Autocast', 'ProjectionAutocast', 'precision_callbacks', 'resolve_precision',
+           'projection_speedup', 'cpu_has_native_bf16', 'prepare_device']
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 AUTO_MIN_SPEEDUP = 1.2  # bf16 must beat fp32 by this much on the projection before 'auto' picks it on a CPU
+AUTO_MIN_PROJECTION = 300 * 8000  # n_hid × vocabulary below which a CPU's 'auto' is fp32 unmeasured: too small to pay
 
 
 class Autocast(Callback):
@@ -28,10 +31,26 @@ class Autocast(Callback):
     def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
 
 
+class ProjectionAutocast(Callback):
+    """bf16 for the vocabulary projection alone, forward and backward: on a CPU the other products are too small to
+    repay their conversions (docs/performance.md). Weights, states, the other products and the loss stay fp32."""
+    order = 10
+    def __init__(self, dtype=torch.bfloat16): self.dtype, self.token = dtype, None
+    def before_batch(self): self.token = projection_dtype.set(self.dtype)
+    def after_loss(self): self._reset()
+    def after_cancel_batch(self): self._reset()
+    def after_fit(self): self._reset()
+    def _reset(self):
+        if self.token is not None: projection_dtype.reset(self.token)
+        self.token = None
+
+
 def precision_callbacks(precision, device):
-    "The callbacks that train in `precision` ('fp32', 'bf16' or 'fp16', as `resolve_precision` returns) on `device`."
+    """The callbacks that train in `precision` ('fp32', 'bf16' or 'fp16', as `resolve_precision` returns) on `device`:
+    bf16 autocasts every product but the recurrent cells' on a GPU, the vocabulary projection alone on a CPU."""
     if precision == 'fp32': return []
-    if precision == 'bf16': return [Autocast(torch.bfloat16)]
+    if precision == 'bf16':
+        return [Autocast(torch.bfloat16) if torch.device(device).type == 'cuda' else ProjectionAutocast(torch.bfloat16)]
     if precision == 'fp16':
         if torch.device(device).type != 'cuda':
             raise OptionError("precision 'fp16' needs a CUDA GPU (it trains with a gradient scaler); on the CPU use "
@@ -75,21 +94,22 @@ def _time_projection(device, n_hid, vocab, tokens, reps):
 
 def resolve_precision(precision, device, n_hid=300, vocab=10000):
     """'fp32', 'bf16' or 'fp16' for `precision` on `device`. 'auto': on a GPU, bf16 where it is supported (no gradient
-    scaler needed), else fp16; on a CPU with AMX, bf16 when the vocabulary projection measures at least 1.2× faster in
-    it; on any other CPU fp32, unmeasured (there bf16 products are emulated or slower, docs/performance.md)."""
+    scaler needed), else fp16; on a CPU with native bf16 (AVX512-BF16 or AMX), bf16 when the vocabulary projection
+    measures at least 1.2× faster in it; for smaller projections than the lesson's (300 × 8,000) and on any other CPU
+    fp32, unmeasured (there the projection is too small to pay, or bf16 is emulated, 18× slower)."""
     if precision not in PRECISIONS:
         raise OptionError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}", 'precision')
     if precision != 'auto': return precision
     device = torch.device(device)
     if device.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    if device.type != 'cpu' or not cpu_has_amx(): return 'fp32'
+    if device.type != 'cpu' or n_hid * vocab < AUTO_MIN_PROJECTION or not cpu_has_native_bf16(): return 'fp32'
     return 'bf16' if projection_speedup(device, n_hid, vocab) >= AUTO_MIN_SPEEDUP else 'fp32'
 
 
-def cpu_has_amx():
-    "Whether this CPU has AMX tiles (Intel Sapphire Rapids and later), without which bf16 products do not pay on a CPU."
-    probe = getattr(torch.cpu, '_is_amx_tile_supported', None)
-    return bool(probe and probe())
+def cpu_has_native_bf16():
+    "Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX tiles); elsewhere bf16 products are emulated."
+    probes = [getattr(torch.cpu, name, None) for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]
+    return any(bool(probe and probe()) for probe in probes)
 
 
 def prepare_device(device):

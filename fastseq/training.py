@@ -16,7 +16,7 @@ from fastcore.xtras import Path
 from .averaging import AverageWeights
 from .cache import build_cache
 from .callbacks import EpochPrinter, TeacherForcing, TimeBudget
-from .checkpoint import CheckpointEveryEpoch, resume as resume_fit
+from .checkpoint import CheckpointEveryEpoch, checkpoint_extra, resume as resume_fit
 from .data import Seq2SeqDataLoaders
 from .datasets import phrasebook, read_files, read_tsv
 from .distributed import distributed, init_distributed, is_distributed
@@ -207,11 +207,11 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     learn = plain_progress(seq2seq_learner(dls, path=out.parent, vecs_src=c.vecs_src, vecs_tgt=c.vecs_tgt,
                                            label_smoothing=c.label_smoothing, **model_options(c)))
     plot_dir = Path(c.plot_dir) if c.plot_dir and rank0 else None
-    precision = resolve_precision(c.precision, dls.device, c.emb_sz, len(dls.processor.tgt_vocab))
+    precision = _run_precision(c, dls, checkpoint_path(out))
     if rank0: print(f"training on {dls.device} in {precision}" + (" (auto)" if c.precision == 'auto' else ''))
     cbs = [TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup), *precision_callbacks(precision, dls.device)]
     if c.average: cbs.append(AverageWeights(c.average))
-    _fit(learn, c, cbs, checkpoint_path(out), plot_dir)
+    _fit(learn, c, cbs, checkpoint_path(out), plot_dir, precision)
     if not rank0: return learn                                             # one process writes files
     if plot_dir: _save_plots(learn, plot_dir)
     print(f"exported to {learn.export(out.name)}")
@@ -219,7 +219,13 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     return learn
 
 
-def _fit(learn, c: TrainConfig, cbs, ckpt, plot_dir):
+def _run_precision(c: TrainConfig, dls, ckpt):
+    "The precision to train in; a resumed 'auto' run keeps the one it measured before (a new measurement could differ)."
+    recorded = checkpoint_extra(ckpt).get('precision') if c.resume and c.precision == 'auto' else None
+    return recorded or resolve_precision(c.precision, dls.device, c.emb_sz, len(dls.processor.tgt_vocab))
+
+
+def _fit(learn, c: TrainConfig, cbs, ckpt, plot_dir, precision):
     "Resume from the checkpoint, or choose the learning rate and fit (data-parallel under a launcher)."
     if c.resume:
         state = resume_fit(learn, ckpt, c.n_epochs, cbs=cbs)
@@ -228,7 +234,8 @@ def _fit(learn, c: TrainConfig, cbs, ckpt, plot_dir):
     lr, t0 = _choose_lr(learn, c.lr, plot_dir), time.time()
     with distributed(learn):
         fit_with_frozen_embeddings(learn, c.n_epochs, lr, c.freeze_epochs,
-                                   cbs=[*cbs, CheckpointEveryEpoch(ckpt, {'lr': lr})], minutes=c.time_budget)
+                                   cbs=[*cbs, CheckpointEveryEpoch(ckpt, {'lr': lr, 'precision': precision})],
+                                   minutes=c.time_budget)
     if rank_distrib() == 0: print(f"trained for {(time.time() - t0) / 60:.1f} min" + _averaged(cbs))
 
 

@@ -1,6 +1,7 @@
 """`fastseq bench` runs end to end and reports its figures under the documented names (never a timed assertion)."""
 import json
 
+import pytest
 import torch
 
 from fastseq.bench import train_flops_per_token
@@ -33,44 +34,56 @@ def test_flops_per_token_follow_the_shapes():
     assert train_flops_per_token(Seq2SeqConfig(1000, 5000, bidir=True)) > train_flops_per_token(small)
 
 
-def test_bf16_autocast_runs_products_in_bf16_and_the_grus_their_states_loss_and_step_in_fp32(small_dls, tiny_arch,
-                                                                                              tmp_path):
-    "The Autocast callback: logits come out in bf16; GRU inputs, outputs and states, the loss and the weights in fp32."
+@pytest.mark.parametrize('scope', ['all', 'projection'])
+def test_bf16_runs_products_in_bf16_and_the_grus_their_states_loss_and_step_in_fp32(small_dls, tiny_arch, tmp_path,
+                                                                                    scope):
+    """Autocast (GPUs): every product but the GRUs' in bf16; ProjectionAutocast (CPUs): the vocabulary projection alone.
+    Logits come out in bf16; GRU inputs, outputs and states, the loss and the weights in fp32; decoding after, fp32."""
     import torch
     from fastai.callback.core import Callback
-    from fastseq.precision import Autocast
     from fastseq.learner import seq2seq_learner
+    from fastseq.model import projection_dtype
+    from fastseq.precision import Autocast, ProjectionAutocast
 
     class Dtypes(Callback):
         order = 20
         def before_fit(self): self.seen = []
         def after_loss(self): self.seen.append((self.pred.dtype, self.loss_grad.dtype))
 
-    spy, rnn_dtypes = Dtypes(), set()
+    spy, rnn_dtypes, mix_dtypes = Dtypes(), set(), set()
     learn = seq2seq_learner(small_dls, path=tmp_path, metrics=[], **tiny_arch)
     for rnn in (learn.model.encoder.rnn, learn.model.decoder.rnn):
         rnn.register_forward_hook(lambda m, args, out: rnn_dtypes.update(
             {t.dtype for t in (*args, *out) if isinstance(t, torch.Tensor)}))
-    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=[Autocast(), spy])
+    learn.model.decoder.mix.register_forward_hook(lambda m, args, out: mix_dtypes.add(out.dtype))
+    callback = Autocast() if scope == 'all' else ProjectionAutocast()
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=[callback, spy])
     assert spy.seen and all(p == torch.bfloat16 and l == torch.float32 for p, l in spy.seen)
     assert rnn_dtypes == {torch.float32}
+    assert mix_dtypes == {torch.bfloat16 if scope == 'all' else torch.float32}
     assert all(p.dtype == torch.float32 for p in learn.model.parameters())
+    assert projection_dtype.get() is None
+    with torch.no_grad():
+        src, tgt, src_lens, _ = small_dls.one_batch()
+        assert learn.model(src, tgt, src_lens).dtype == torch.float32
 
 
 def test_precision_choices(monkeypatch):
-    "'auto' takes bf16 only on a CPU with AMX where the projection measured faster in it; fp16 is refused off a GPU."
-    import pytest
+    """'auto' takes bf16 only on a CPU with native bf16 where a large projection measured faster in it, and bf16 on a
+    CPU is the projection alone; fp16 is refused off a GPU."""
     from fastseq import precision
     from fastseq.errors import OptionError
-    monkeypatch.setattr(precision, 'cpu_has_amx', lambda: False)
+    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: False)
     monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 1 / 0)     # not even measured
     assert precision.resolve_precision('auto', 'cpu') == 'fp32'
-    monkeypatch.setattr(precision, 'cpu_has_amx', lambda: True)
+    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: True)
     monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 0.5)
     assert precision.resolve_precision('auto', 'cpu') == 'fp32'
     monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 2.0)
     assert precision.resolve_precision('auto', 'cpu') == 'bf16'
+    assert precision.resolve_precision('auto', 'cpu', n_hid=32, vocab=500) == 'fp32'     # a tiny model: not worth it
     assert precision.resolve_precision('fp32', 'cpu') == 'fp32'
+    assert [type(cb) for cb in precision.precision_callbacks('bf16', 'cpu')] == [precision.ProjectionAutocast]
     state = torch.get_rng_state()
     assert 0 < precision._time_projection(torch.device('cpu'), 16, 50, 32, 1) < 100   # a real measurement runs
     assert torch.equal(torch.get_rng_state(), state)             # without drawing from the seeded global generator

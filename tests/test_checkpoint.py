@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 import warnings
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -145,3 +146,17 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
     assert 'no checkpoint to resume from' in capsys.readouterr().err
     assert main(['train', '--n-pairs', '200', '--resume', '--freeze-epochs', '1', '--out', out]) == 2
     assert '--resume cannot continue a run with --freeze-epochs' in capsys.readouterr().err
+
+
+def test_a_resumed_auto_run_keeps_the_precision_its_checkpoint_recorded(tmp_path, monkeypatch):
+    "'auto' is measured once per run: resuming takes the checkpoint's choice, whatever a new measurement would say."
+    from fastseq import training
+    from fastseq.training import TrainConfig
+    monkeypatch.setattr(training, 'resolve_precision', lambda *a, **k: 'fp32')
+    ckpt = tmp_path / 'm.checkpoint.pth'
+    torch.save({'format': 'fastseq-checkpoint', 'extra': {'lr': 1e-3, 'precision': 'bf16'}}, ckpt)
+    dls = SimpleNamespace(device='cpu', processor=SimpleNamespace(tgt_vocab=[0] * 10))
+    assert training._run_precision(TrainConfig(resume=True), dls, ckpt) == 'bf16'
+    assert training._run_precision(TrainConfig(resume=False), dls, ckpt) == 'fp32'
+    assert training._run_precision(TrainConfig(resume=True, precision='fp32'), dls, ckpt) == 'fp32'
+    assert training._run_precision(TrainConfig(resume=True), dls, tmp_path / 'missing.pth') == 'fp32'
