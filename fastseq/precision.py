@@ -38,6 +38,7 @@ class ProjectionAutocast(Callback):
     def __init__(self, dtype=torch.bfloat16): self.dtype, self.token = dtype, None
     def before_batch(self): self.token = projection_dtype.set(self.dtype)
     def after_loss(self): self._reset()
+    def after_batch(self): self._reset()   # also where no loss was computed (predictions without targets)
     def after_cancel_batch(self): self._reset()
     def after_fit(self): self._reset()
     def _reset(self):
