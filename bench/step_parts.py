@@ -1,9 +1,11 @@
 """Pieces of a lesson-preset training step timed alone, each way: the loss over 1,100 × 9,385 logits (forward and
 backward), the optimizer step over the lesson model's parameters, the vocabulary projection in fp32 / bf16 / fp16,
-and the top-k and log-softmax of a beam-search step (625 rows).
+the projection and smoothed loss through logits or fused (`FusedProjectionCrossEntropy`), and the top-k and
+log-softmax of a beam-search step (625 rows). Names of parts as arguments run those alone.
 
-    PYTHONPATH=. python bench/step_parts.py
+    PYTHONPATH=. python bench/step_parts.py [loss optimizer projection fused beam]
 """
+import sys
 import time
 
 import torch
@@ -11,7 +13,7 @@ import torch.nn.functional as F
 from fastai.optimizer import Adam
 
 from fastseq.bench import LESSON
-from fastseq.metrics import MaskedCrossEntropy
+from fastseq.metrics import FusedProjectionCrossEntropy, MaskedCrossEntropy
 from fastseq.model import Seq2SeqRNN
 from fastseq.training import model_options
 
@@ -53,14 +55,29 @@ def projection_parts():
     return {str(d).split('.')[1]: ms(lambda d=d: run(d)) for d in (torch.float32, torch.bfloat16, torch.float16)}
 
 
+def fused_parts():
+    "Projection (with bias) and loss (label smoothing 0.1, 50 pad targets), forward and backward, each precision."
+    x = torch.rand(TOKENS, N_HID).sub(.5).requires_grad_()
+    w, b = (torch.rand(VOCAB, N_HID) * .2 - .1).requires_grad_(), torch.zeros(VOCAB, requires_grad=True)
+    y = torch.randint(0, VOCAB, (TOKENS,)); y[:50] = 1
+    def logits(dtype):
+        with torch.autocast('cpu', dtype=dtype, enabled=dtype is not None): z = F.linear(x, w, b)
+        MaskedCrossEntropy.apply(z.float(), y, 1, 0.1).backward()
+    fused = lambda dtype: FusedProjectionCrossEntropy.apply(x, w, b, y, 1, 0.1, dtype).backward()
+    return {f'{name} {"bf16" if d else "fp32"}': ms(lambda f=f, d=d: f(d))
+            for d in (None, torch.bfloat16) for name, f in (('logits', logits), ('fused', fused))}
+
+
 def beam_step_parts():
     logits = torch.randn(625, VOCAB) * 3
     return {'topk': ms(lambda: logits.topk(5, 1), 50), 'logsumexp': ms(lambda: torch.logsumexp(logits, 1), 50),
             'log_softmax': ms(lambda: torch.log_softmax(logits, 1), 50)}
 
 
+PARTS = {'loss': loss_parts, 'optimizer': optimizer_parts, 'projection': projection_parts, 'fused': fused_parts,
+         'beam': beam_step_parts}
+
 if __name__ == '__main__':
     torch.set_num_threads(2)
-    for name, part in [('loss', loss_parts), ('optimizer step', optimizer_parts),
-                       ('projection fwd+bwd', projection_parts), ('beam step', beam_step_parts)]:
-        print(f"{name}: " + ', '.join(f"{k} {v:.1f} ms" for k, v in part().items()), flush=True)
+    for name in sys.argv[1:] or PARTS:
+        print(f"{name}: " + ', '.join(f"{k} {v:.1f} ms" for k, v in PARTS[name]().items()), flush=True)

@@ -11,7 +11,7 @@ from .data import Seq2SeqDataLoaders, pad_batch
 from .datasets import phrasebook, read_tsv
 from .inference import Translator, decode_batch
 from .learner import seq2seq_learner
-from .precision import precision_callbacks, prepare_device, resolve_precision
+from .precision import ProjectionInLoss, precision_callbacks, prepare_device, resolve_precision
 from .training import TrainConfig, model_options
 
 __all__ = ['LESSON', 'matmul_peak', 'train_flops_per_token', 'bench_data',
@@ -61,13 +61,15 @@ def bench_data(data='phrasebook', valid=None, n_pairs=20000, device=None, bs=LES
     return dls, {'pairs': n, 'pairs_per_s': n / (time.perf_counter() - t0)}
 
 
-def bench_train(dls, seconds=30., precision='auto', warmup=10):
-    "Train the lesson preset for `seconds` after `warmup` batches; throughput, memory and FLOP figures."
+def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True):
+    """Train the lesson preset for `seconds` after `warmup` batches; throughput, memory and FLOP figures.
+    `fused_loss=False` trains bf16 on a CPU through logits (no `ProjectionInLoss`), to measure what the fusion buys."""
     learn = seq2seq_learner(dls, metrics=[], **model_options(LESSON))
     learn.remove_cb(ProgressCallback)
     meter = ThroughputMeter(seconds, warmup, dls.processor.tgt_vocab.pad_idx)
     precision = resolve_precision(precision, dls.device, LESSON.emb_sz, len(dls.processor.tgt_vocab))
-    cbs = [TeacherForcing(LESSON.tf_start, LESSON.tf_end), meter] + precision_callbacks(precision, dls.device)
+    cbs = [TeacherForcing(LESSON.tf_start, LESSON.tf_end), meter] + [
+        cb for cb in precision_callbacks(precision, dls.device) if fused_loss or not isinstance(cb, ProjectionInLoss)]
     if dls.device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     with learn.no_logging(): learn.fit(1000, LESSON.lr, cbs=cbs)
     if meter.elapsed == 0: raise ValueError("the training data ran out before the benchmark's warm-up batches ended")

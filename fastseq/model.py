@@ -5,6 +5,7 @@ import random
 from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, asdict
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -12,7 +13,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .attention import SCORES, make_attention
 
-__all__ = ['Seq2SeqConfig', 'CELLS', 'projection_dtype',
+__all__ = ['Seq2SeqConfig', 'CELLS', 'projection_dtype', 'projection_in_loss', 'DecoderOutputs',
            'run_rnn', 'select_state', 'top_state', 'Encoder', 'Decoder', 'LuongDecoder',
            'BahdanauDecoder', 'make_decoder', 'Seq2SeqRNN', 'Ensemble', 'forcing_segments']
 
@@ -68,6 +69,14 @@ def top_state(h):
 
 
 projection_dtype = ContextVar('projection_dtype', default=None)  # set: the vocabulary projection autocasts to it
+projection_in_loss = ContextVar('projection_in_loss', default=False)  # set: training leaves the projection to the loss
+
+
+class DecoderOutputs(NamedTuple):
+    """A training forward's result under `projection_in_loss`: the step outputs after dropout (bs, tl, n_hid) and the
+    output layer, which `Seq2SeqLoss` projects and scores chunk by chunk without building the (bs, tl, vocab) logits."""
+    hidden: torch.Tensor
+    out: nn.Linear
 
 
 def _float_state(h): return None if h is None else tuple(x.float() for x in h) if isinstance(h, tuple) else h.float()
@@ -147,10 +156,14 @@ class Decoder(nn.Module):
         return ctx.reshape(rows, L, -1), weights.reshape(rows, L, -1)
 
     def project(self, out):
-        "(..., n_hid) → (..., vocab) logits; under `projection_dtype` in that dtype (precision 'bf16' on a CPU)."
+        "(..., n_hid) step outputs → (..., vocab) logits, output dropout included."
+        return self.logits(self.out_drop(out))
+
+    def logits(self, hidden):
+        "(..., n_hid) after dropout → (..., vocab); under `projection_dtype` in that dtype (precision 'bf16' on a CPU)."
         dtype = projection_dtype.get()
-        with nullcontext() if dtype is None else torch.autocast(out.device.type, dtype=dtype):
-            return self.out(self.out_drop(out))
+        with nullcontext() if dtype is None else torch.autocast(hidden.device.type, dtype=dtype):
+            return self.out(hidden)
 
 
 class LuongDecoder(Decoder):
@@ -227,22 +240,30 @@ class Seq2SeqRNN(nn.Module):
         return [p >= 1 or (p > 0 and random.random() < p) for _ in range(n_steps)]
 
     def forward(self, src, tgt, src_lens=None, pr_force=None):
-        """src (bs, sl), tgt (bs, tl), optional source lengths on the host → logits (bs, tl, vocab). Each step feeds the
-        reference token with probability `pr_force` (default: the `pr_force` attribute that `TeacherForcing` sets in
-        training, 0 in eval mode; 1 scores a given output). Steps run in segments: a segment ends at a step whose next
-        input is the model's own guess, so forced steps share one GRU, attention and projection call, and only segment
-        ends need an argmax."""
+        """src (bs, sl), tgt (bs, tl), optional source lengths on the host → logits (bs, tl, vocab); in training under
+        `projection_in_loss`, `DecoderOutputs` instead. Each step feeds the reference token with probability
+        `pr_force` (default: the `pr_force` attribute that `TeacherForcing` sets in training, 0 in eval mode; 1 scores a
+        given output). Steps run in segments: a segment ends at a step whose next input is the model's own guess, so
+        forced steps share one GRU, attention and projection call, and only segment ends need an argmax."""
         enc_out, h, mask, keys = self.encode(src, src_lens)
         bs, tl = tgt.shape
         inp, dec = tgt.new_full((bs, 1), self.config.bos_idx), self.decoder
-        logits, attns = [], []
+        fused = self.training and projection_in_loss.get()
+        pieces, attns = [], []
         for start, end in forcing_segments(self._forcing_plan(tl, pr_force)):
             out, h, weights = dec.run(torch.cat([inp, tgt[:, start:end - 1]], 1), h, enc_out, keys, mask)
-            logits.append(dec.project(out))                                    # (bs, L, vocab)
+            pieces.append(dec.out_drop(out) if fused else dec.project(out))   # (bs, L, n_hid) or (bs, L, vocab)
             if self.keep_attention and weights is not None: attns.append(weights)
-            if end < tl: inp = logits[-1][:, -1:].argmax(-1)                   # own guess; argmax passes no gradient
+            if end < tl: inp = self._guess(pieces[-1][:, -1:], fused)
         self.attention = torch.cat(attns, 1) if attns else None               # (bs, tl, sl)
-        return logits[0] if len(logits) == 1 else torch.cat(logits, 1)
+        res = pieces[0] if len(pieces) == 1 else torch.cat(pieces, 1)
+        return DecoderOutputs(res, dec.out) if fused else res
+
+    def _guess(self, last, fused):
+        """The model's own next input (bs, 1) from the last step's logits, or its hidden output when `fused`; `max`
+        rather than `argmax`, which takes twice as long over bf16 logits on a CPU. No gradient passes."""
+        if not fused: return last.max(-1).indices
+        with torch.no_grad(): return self.decoder.logits(last).max(-1).indices
 
 
 class Ensemble(nn.Module):

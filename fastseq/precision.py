@@ -1,6 +1,6 @@
 """Training precision: fp32, or bf16 / fp16 matrix products with the recurrent cells, their states and the loss kept
-in fp32 (on a CPU, bf16 for the vocabulary projection alone); 'auto' picks by measuring that projection, the largest
-product, on the running device."""
+in fp32 (on a CPU, bf16 for the vocabulary projection alone, fused with the loss in training); 'auto' picks by
+measuring that projection, the largest product, on the running device."""
 import time
 
 import torch
@@ -9,10 +9,10 @@ from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 
 from .errors import OptionError
-from .model import projection_dtype
+from .model import projection_dtype, projection_in_loss
 
-__all__ = ['PRECISIONS', 'Autocast', 'ProjectionAutocast', 'precision_callbacks', 'resolve_precision',
-           'projection_speedup', 'cpu_has_native_bf16', 'prepare_device']
+__all__ = ['PRECISIONS', 'BatchContext', 'Autocast', 'ProjectionAutocast', 'ProjectionInLoss', 'precision_callbacks',
+           'resolve_precision', 'projection_speedup', 'cpu_has_native_bf16', 'prepare_device']
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 AUTO_MIN_SPEEDUP = 1.2  # bf16 must beat fp32 by this much on the projection before 'auto' picks it on a CPU
@@ -31,27 +31,45 @@ class Autocast(Callback):
     def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
 
 
-class ProjectionAutocast(Callback):
-    """bf16 for the vocabulary projection alone, forward and backward: on a CPU the other products are too small to
-    repay their conversions (docs/performance.md). Weights, states, the other products and the loss stay fp32."""
-    order = 10
-    def __init__(self, dtype=torch.bfloat16): self.dtype, self.token = dtype, None
-    def before_batch(self): self.token = projection_dtype.set(self.dtype)
+class BatchContext(Callback):
+    """Sets the `ContextVar` `var` (a class attribute: a context variable cannot be pickled with an export) to `value`
+    for each batch and resets it once the loss is computed, the batch ends or is cancelled, or the fit ends: a
+    per-batch switch the model reads without holding a reference to the Learner."""
+    order, var = 10, None
+    def __init__(self, value): self.value, self.token = value, None
+    def before_batch(self): self.token = self.var.set(self.value)
     def after_loss(self): self._reset()
     def after_batch(self): self._reset()   # also where no loss was computed (predictions without targets)
     def after_cancel_batch(self): self._reset()
     def after_fit(self): self._reset()
     def _reset(self):
-        if self.token is not None: projection_dtype.reset(self.token)
+        if self.token is not None: self.var.reset(self.token)
         self.token = None
+
+
+class ProjectionAutocast(BatchContext):
+    """bf16 for the vocabulary projection alone, forward and backward: on a CPU the other products are too small to
+    repay their conversions (docs/performance.md). Weights, states, the other products and the loss stay fp32."""
+    var = projection_dtype
+    def __init__(self, dtype=torch.bfloat16): super().__init__(dtype)
+
+
+class ProjectionInLoss(BatchContext):
+    """Training batches leave the vocabulary projection to `Seq2SeqLoss`, which fuses it with the loss
+    (`FusedProjectionCrossEntropy`: no fp32 (bs, tl, vocab) logits in memory); validation still builds logits for the
+    metrics. Part of bf16 on a CPU, where it measured faster; in fp32 it did not (docs/performance.md)."""
+    run_valid, var = False, projection_in_loss
+    def __init__(self): super().__init__(True)
 
 
 def precision_callbacks(precision, device):
     """The callbacks that train in `precision` ('fp32', 'bf16' or 'fp16', as `resolve_precision` returns) on `device`:
-    bf16 autocasts every product but the recurrent cells' on a GPU, the vocabulary projection alone on a CPU."""
+    bf16 autocasts every product but the recurrent cells' on a GPU; on a CPU it is the vocabulary projection alone,
+    fused with the loss in training."""
     if precision == 'fp32': return []
     if precision == 'bf16':
-        return [Autocast(torch.bfloat16) if torch.device(device).type == 'cuda' else ProjectionAutocast(torch.bfloat16)]
+        if torch.device(device).type == 'cuda': return [Autocast(torch.bfloat16)]
+        return [ProjectionAutocast(torch.bfloat16), ProjectionInLoss()]
     if precision == 'fp16':
         if torch.device(device).type != 'cuda':
             raise OptionError("precision 'fp16' needs a CUDA GPU (it trains with a gradient scaler); on the CPU use "

@@ -37,18 +37,22 @@ def test_flops_per_token_follow_the_shapes():
 @pytest.mark.parametrize('scope', ['all', 'projection'])
 def test_bf16_runs_products_in_bf16_and_the_grus_their_states_loss_and_step_in_fp32(small_dls, tiny_arch, tmp_path,
                                                                                     scope):
-    """Autocast (GPUs): every product but the GRUs' in bf16; ProjectionAutocast (CPUs): the vocabulary projection alone.
-    Logits come out in bf16; GRU inputs, outputs and states, the loss and the weights in fp32; decoding after, fp32."""
+    """Autocast (GPUs): every product but the GRUs' in bf16; bf16 on a CPU: the vocabulary projection alone, fused with
+    the loss in training (its hidden input fp32). Logits come out in bf16; GRU inputs, outputs and states, the loss
+    and the weights in fp32; decoding after, fp32."""
     import torch
     from fastai.callback.core import Callback
     from fastseq.learner import seq2seq_learner
-    from fastseq.model import projection_dtype
-    from fastseq.precision import Autocast, ProjectionAutocast
+    from fastseq.model import DecoderOutputs, projection_dtype, projection_in_loss
+    from fastseq.precision import Autocast, precision_callbacks
 
     class Dtypes(Callback):
         order = 20
         def before_fit(self): self.seen = []
-        def after_loss(self): self.seen.append((self.pred.dtype, self.loss_grad.dtype))
+        def after_loss(self):
+            fused = isinstance(self.pred, DecoderOutputs)                # ProjectionInLoss in training
+            self.seen.append((self.training, fused, (self.pred.hidden if fused else self.pred).dtype,
+                              self.loss_grad.dtype))
 
     spy, rnn_dtypes, mix_dtypes = Dtypes(), set(), set()
     learn = seq2seq_learner(small_dls, path=tmp_path, metrics=[], **tiny_arch)
@@ -56,13 +60,14 @@ def test_bf16_runs_products_in_bf16_and_the_grus_their_states_loss_and_step_in_f
         rnn.register_forward_hook(lambda m, args, out: rnn_dtypes.update(
             {t.dtype for t in (*args, *out) if isinstance(t, torch.Tensor)}))
     learn.model.decoder.mix.register_forward_hook(lambda m, args, out: mix_dtypes.add(out.dtype))
-    callback = Autocast() if scope == 'all' else ProjectionAutocast()
-    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=[callback, spy])
-    assert spy.seen and all(p == torch.bfloat16 and l == torch.float32 for p, l in spy.seen)
+    callbacks = [Autocast()] if scope == 'all' else precision_callbacks('bf16', 'cpu')
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=[*callbacks, spy])
+    assert {(t, f) for t, f, _, _ in spy.seen} == {(True, scope == 'projection'), (False, False)}
+    assert all(p == (torch.float32 if f else torch.bfloat16) and l == torch.float32 for _, f, p, l in spy.seen)
     assert rnn_dtypes == {torch.float32}
     assert mix_dtypes == {torch.bfloat16 if scope == 'all' else torch.float32}
     assert all(p.dtype == torch.float32 for p in learn.model.parameters())
-    assert projection_dtype.get() is None
+    assert projection_dtype.get() is None and not projection_in_loss.get()
     with torch.no_grad():
         src, tgt, src_lens, _ = small_dls.one_batch()
         assert learn.model(src, tgt, src_lens).dtype == torch.float32
@@ -83,7 +88,8 @@ def test_precision_choices(monkeypatch):
     assert precision.resolve_precision('auto', 'cpu') == 'bf16'
     assert precision.resolve_precision('auto', 'cpu', n_hid=32, vocab=500) == 'fp32'     # a tiny model: not worth it
     assert precision.resolve_precision('fp32', 'cpu') == 'fp32'
-    assert [type(cb) for cb in precision.precision_callbacks('bf16', 'cpu')] == [precision.ProjectionAutocast]
+    assert [type(cb) for cb in precision.precision_callbacks('bf16', 'cpu')] == [precision.ProjectionAutocast,
+                                                                                precision.ProjectionInLoss]
     state = torch.get_rng_state()
     assert 0 < precision._time_projection(torch.device('cpu'), 16, 50, 32, 1) < 100   # a real measurement runs
     assert torch.equal(torch.get_rng_state(), state)             # without drawing from the seeded global generator
