@@ -11,8 +11,8 @@ from fastcore.basics import noop
 
 from .errors import NonFiniteLossError
 
-__all__ = ['TeacherForcing', 'AttentionCapture', 'StopOnNonFiniteLoss', 'TimeBudget',
-           'EpochPrinter', 'ThroughputMeter', 'sync_device', 'forcing_probability']
+__all__ = ['TeacherForcing', 'AttentionCapture', 'StopOnNonFiniteLoss', 'TimeBudget', 'EpochPrinter',
+           'ThroughputMeter', 'sync_device', 'forcing_probability']
 
 
 def forcing_probability(pct_train, start=1., end=0., pct=1., warmup=0.):

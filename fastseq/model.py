@@ -261,7 +261,7 @@ class Seq2SeqRNN(nn.Module):
 
     def _guess(self, last, fused):
         """The model's own next input (bs, 1) from the last step's logits, or its hidden output when `fused`; `max`
-        rather than `argmax`, which takes twice as long over bf16 logits on a CPU. No gradient passes."""
+        rather than `argmax`, slower over bf16 logits on a CPU (docs/performance.md). No gradient passes."""
         if not fused: return last.max(-1).indices
         with torch.no_grad(): return self.decoder.logits(last).max(-1).indices
 
