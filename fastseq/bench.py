@@ -11,7 +11,8 @@ from .data import Seq2SeqDataLoaders, pad_batch
 from .datasets import phrasebook, read_tsv
 from .inference import Translator, decode_batch
 from .learner import seq2seq_learner
-from .precision import ProjectionInLoss, precision_callbacks, prepare_device, resolve_precision
+from .precision import (ProjectionInLoss, decoding_dtype, precision_callbacks, prepare_device, projection_in,
+                        resolve_precision)
 from .training import TrainConfig, model_options
 
 __all__ = ['LESSON', 'matmul_peak', 'train_flops_per_token', 'bench_data',
@@ -85,21 +86,24 @@ def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True):
     return learn, out
 
 
-def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs, prefix=''):
-    "Sentences/s and output tokens/s (up to and including eos) of greedy and beam decoding, batches sorted by length."
+def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs, prefix='', precision='auto'):
+    """Sentences/s and output tokens/s (up to and including eos) of greedy and beam decoding, batches sorted by length;
+    `precision` of the vocabulary projection as `translate_texts` takes it."""
     ids = sorted((s for s in processor.src_ids(texts) if s), key=len, reverse=True)
-    device, eos = next(model.parameters()).device, processor.tgt_vocab.eos_idx
+    device, eos, dtype = next(model.parameters()).device, processor.tgt_vocab.eos_idx, decoding_dtype(model, precision)
     model.eval()
     out = {}
     for beam in beams:
         n_tok, t0 = 0, time.perf_counter()
         for i in range(0, len(ids), bs):
-            hyps, _ = decode_batch(model, pad_batch(ids[i:i + bs], processor.src_vocab.pad_idx).to(device), beam)
+            with projection_in(dtype):
+                hyps, _ = decode_batch(model, pad_batch(ids[i:i + bs], processor.src_vocab.pad_idx).to(device), beam)
             n_tok += sum(_len_to_eos(h[0][0], eos) for h in hyps)
         secs = time.perf_counter() - t0
         name = prefix + ('greedy' if beam == 1 else f'beam{beam}')
         out.update({f'{name}_sent_per_s': len(ids) / secs, f'{name}_tok_per_s': n_tok / secs})
     out['sentences'] = len(ids)
+    if not prefix: out['precision'] = 'bf16' if dtype else 'fp32'         # of the projection (int8: its own)
     return out
 
 
@@ -123,7 +127,8 @@ def run_bench(data='phrasebook', valid=None, seconds=60., device='cpu', precisio
     translator = source.translator() if hasattr(source, 'translator') else source
     translator.model.to(device)
     texts = [s for s, _ in dls.valid_pairs()[:n_decode]]
-    decode = bench_decode(translator.model, translator.processor, texts, bs=bs)
+    decode = bench_decode(translator.model, translator.processor, texts, bs=bs,
+                          precision='bf16' if train['precision'] == 'bf16' else 'fp32')   # as it trained
     if device.type == 'cpu':
         q = Translator(translator.model, translator.processor).quantize()
         decode.update(bench_decode(q.model, q.processor, texts, bs=bs, prefix='int8_'))

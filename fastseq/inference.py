@@ -11,6 +11,7 @@ from .decode import beam_search, greedy_decode
 from .errors import ModelFileError
 from .io import atomic_path
 from .model import Ensemble, Seq2SeqConfig, Seq2SeqRNN
+from .precision import decoding_dtype, projection_in
 from .subword import SubwordTokenizer, tokenizer_from_meta, tokenizer_meta
 from .vocab import Vocab
 
@@ -26,11 +27,12 @@ def _truncated(ids, max_len):
 
 
 def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6, max_src_len=MAX_SRC_LEN,
-                    with_attention=False, copy_unk=True, **decode_kwargs):
+                    with_attention=False, copy_unk=True, precision='auto', **decode_kwargs):
     """Translations of `texts` in input order ('' for empty inputs): strings, or with `n_best` > 1 lists of
     (text, score), or with `with_attention` (text, output tokens, attention (out_len, src_len)) triples. With
     `copy_unk` (and attention), an unknown output word becomes the source word it attends to most (in the best
-    translation)."""
+    translation). `precision` of the vocabulary projection on a CPU: 'auto' (bf16 where it measures faster), 'fp32' or
+    'bf16' (`decoding_dtype`)."""
     if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, got {beam}")
     if n_best > 1 and with_attention: raise ValueError("with_attention returns the best translation only: use n_best=1")
     texts = [str(t) for t in texts]
@@ -40,12 +42,13 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
     empty = ('', [], None) if with_attention else ([] if n_best > 1 else '')
     results = [empty for _ in texts]
     order = sorted((i for i, s in enumerate(ids) if s), key=lambda i: -len(ids[i]))
-    device, was_training = next(model.parameters()).device, model.training
+    device, was_training, dtype = next(model.parameters()).device, model.training, decoding_dtype(model, precision)
     model.eval()
     try:
         for chunk in chunked(order, bs):
             src = pad_batch([ids[i] for i in chunk], processor.src_vocab.pad_idx).to(device)
-            hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention, **decode_kwargs)
+            with projection_in(dtype): hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention,
+                                                                 **decode_kwargs)
             for j, i in enumerate(chunk):
                 copy_from = src_toks[i][:max_src_len] if copy_unk and attn is not None else None
                 results[i] = _result(processor, hyps[j], attn, j, len(ids[i]), with_attention, n_best, copy_from)
@@ -78,9 +81,11 @@ CONFIG_FILE, WEIGHTS_FILE = 'translator.json', 'model.safetensors'
 
 
 class Translator:
-    "A model with its tokenizers and vocabularies; saved and loaded as a pickle-free bundle (safetensors + JSON)."
-    def __init__(self, model, processor, copy_unk=True):
-        self.model, self.processor, self.float_model, self.copy_unk = model, processor, None, copy_unk
+    """A model with its tokenizers and vocabularies; saved and loaded as a pickle-free bundle (safetensors + JSON).
+    `copy_unk` and `precision` are the defaults of `translate` (`translate_texts`)."""
+    def __init__(self, model, processor, copy_unk=True, precision='auto'):
+        self.model, self.processor, self.float_model = model, processor, None
+        self.copy_unk, self.precision = copy_unk, precision
 
     @property
     def int8(self): return self.float_model is not None
@@ -99,6 +104,7 @@ class Translator:
         "Translations of a string or a list of strings; the same options as `Seq2SeqLearner.translate`."
         single = isinstance(texts, str)
         kwargs.setdefault('copy_unk', self.copy_unk)
+        kwargs.setdefault('precision', self.precision)
         out = translate_texts(self.model, self.processor, [texts] if single else texts, bs=bs, beam=beam, **kwargs)
         return out[0] if single else out
 

@@ -2,6 +2,7 @@
 in fp32 (on a CPU, bf16 for the vocabulary projection alone, fused with the loss in training); 'auto' picks by
 measuring that projection, the largest product, on the running device."""
 import time
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +13,8 @@ from .errors import OptionError
 from .model import projection_dtype, projection_in_loss
 
 __all__ = ['PRECISIONS', 'BatchContext', 'Autocast', 'ProjectionAutocast', 'ProjectionInLoss', 'precision_callbacks',
-           'resolve_precision', 'projection_speedup', 'cpu_has_native_bf16', 'prepare_device']
+           'resolve_precision', 'decoding_dtype', 'projection_in', 'projection_speedup', 'cpu_has_native_bf16',
+           'prepare_device']
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 AUTO_MIN_SPEEDUP = 1.2  # bf16 must beat fp32 by this much on the projection before 'auto' picks it on a CPU
@@ -123,6 +125,33 @@ def resolve_precision(precision, device, n_hid=300, vocab=10000):
     if device.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
     if device.type != 'cpu' or n_hid * vocab < AUTO_MIN_PROJECTION or not cpu_has_native_bf16(): return 'fp32'
     return 'bf16' if projection_speedup(device, n_hid, vocab) >= AUTO_MIN_SPEEDUP else 'fp32'
+
+
+DECODING_PRECISIONS = ('auto', 'fp32', 'bf16')
+
+
+def decoding_dtype(model, precision='auto'):
+    """The dtype of the vocabulary projection when `model` decodes on a CPU: bf16 where `precision` resolves to it as in
+    training ('auto': where the projection measures faster), else None (fp32). The projection is most of a beam step
+    (docs/performance.md); GPUs and int8 models decode as they are."""
+    if precision not in DECODING_PRECISIONS:
+        raise OptionError(f"decoding precision must be one of {', '.join(DECODING_PRECISIONS)}, got {precision!r}",
+                          'precision')
+    device = next(model.parameters()).device
+    if precision == 'fp32' or device.type != 'cpu' or _quantized(model): return None
+    c = model.config
+    return torch.bfloat16 if resolve_precision(precision, device, c.n_hid_dec, c.tgt_vocab) == 'bf16' else None
+
+
+def _quantized(model): return any(type(m).__module__.startswith('torch.ao.nn.quantized') for m in model.modules())
+
+
+@contextmanager
+def projection_in(dtype):
+    "Run the vocabulary projection in `dtype` (None: the weights' own) inside the block."
+    token = projection_dtype.set(dtype)
+    try: yield
+    finally: projection_dtype.reset(token)
 
 
 def cpu_has_native_bf16():

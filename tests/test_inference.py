@@ -152,3 +152,27 @@ def test_an_ensemble_translator_checks_vocabularies_and_is_not_saved_as_one_bund
     with pytest.raises(ValueError, match="b's tgt vocabulary differs from a's"):
         Translator.ensemble([t, Translator(t.model, other)], names=['a', 'b'])
     with pytest.raises(ValueError, match="an ensemble is saved as its members' bundles"): pair.save(tmp_path / 'e')
+
+
+def test_decoding_precision_of_the_vocabulary_projection(trained):
+    "'bf16' decodes with bf16 logits and resets afterwards; 'auto' keeps a small model fp32; int8 and bad values."
+    import torch
+    from fastseq.errors import OptionError
+    from fastseq.model import projection_dtype
+    from fastseq.precision import decoding_dtype
+    t = trained.translator()
+    seen = []
+    hook = t.model.decoder.out.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+    try:
+        for precision, dtype in (('bf16', torch.bfloat16), ('fp32', torch.float32), ('auto', torch.float32)):
+            seen.clear()
+            for beam in (1, 3):
+                assert all(isinstance(o, str) for o in t.translate(TEXTS, beam=beam, precision=precision))
+            assert seen and set(seen) == {dtype}, precision
+    finally: hook.remove()
+    assert projection_dtype.get() is None
+    t.precision = 'bf16'
+    assert t.translate(TEXTS[0]) == trained.translate(TEXTS[0], precision='bf16')
+    assert decoding_dtype(Translator(t.model, t.processor).quantize().model, 'bf16') is None
+    with pytest.raises(OptionError, match="decoding precision must be one of auto, fp32, bf16, got 'fp16'"):
+        t.translate(TEXTS, precision='fp16')
