@@ -95,10 +95,10 @@ def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs, prefix='',
     out = {}
     for beam in beams:
         n_tok, t0 = 0, time.perf_counter()
-        for i in range(0, len(ids), bs):
-            with projection_in(dtype):
+        with projection_in(dtype):
+            for i in range(0, len(ids), bs):
                 hyps, _ = decode_batch(model, pad_batch(ids[i:i + bs], processor.src_vocab.pad_idx).to(device), beam)
-            n_tok += sum(_len_to_eos(h[0][0], eos) for h in hyps)
+                n_tok += sum(_len_to_eos(h[0][0], eos) for h in hyps)
         secs = time.perf_counter() - t0
         name = prefix + ('greedy' if beam == 1 else f'beam{beam}')
         out.update({f'{name}_sent_per_s': len(ids) / secs, f'{name}_tok_per_s': n_tok / secs})

@@ -10,7 +10,7 @@ from .errors import CorpusError, ModelFileError, NonFiniteLossError
 from .attention import SCORES
 from .inference import load_ensemble, load_translator
 from .model import CELLS
-from .precision import PRECISIONS
+from .precision import DECODING_PRECISIONS, PRECISIONS
 from .training import PRESETS
 
 __all__ = ['main']
@@ -83,7 +83,7 @@ def _add_decoding_flags(p):
     p.add_argument('--int8', action='store_true', help='decode with int8 weights (CPU only; faster, BLEU within 0.5)')
     p.add_argument('--no-copy-unk', dest='copy_unk', action='store_false',
                    help='keep unknown words as the model emits them (default: copy them from the source)')
-    p.add_argument('--precision', default='auto', choices=('auto', 'fp32', 'bf16'),
+    p.add_argument('--precision', default='auto', choices=DECODING_PRECISIONS,
                    help="the vocabulary projection's precision on a CPU: 'auto' (default: bf16 where it measures "
                         "faster), 'fp32' or 'bf16'")
 

@@ -45,13 +45,13 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
     device, was_training, dtype = next(model.parameters()).device, model.training, decoding_dtype(model, precision)
     model.eval()
     try:
-        for chunk in chunked(order, bs):
-            src = pad_batch([ids[i] for i in chunk], processor.src_vocab.pad_idx).to(device)
-            with projection_in(dtype): hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention,
-                                                                 **decode_kwargs)
-            for j, i in enumerate(chunk):
-                copy_from = src_toks[i][:max_src_len] if copy_unk and attn is not None else None
-                results[i] = _result(processor, hyps[j], attn, j, len(ids[i]), with_attention, n_best, copy_from)
+        with projection_in(dtype):
+            for chunk in chunked(order, bs):
+                src = pad_batch([ids[i] for i in chunk], processor.src_vocab.pad_idx).to(device)
+                hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention, **decode_kwargs)
+                for j, i in enumerate(chunk):
+                    copy_from = src_toks[i][:max_src_len] if copy_unk and attn is not None else None
+                    results[i] = _result(processor, hyps[j], attn, j, len(ids[i]), with_attention, n_best, copy_from)
     finally: model.train(was_training)
     return results
 
