@@ -83,18 +83,20 @@ def precision_callbacks(precision, device):
 _measured = {}
 
 
-def projection_speedup(device, n_hid, vocab, tokens=1024, reps=5):
+def projection_speedup(device, n_hid, vocab, tokens=1024, reps=5, rounds=3):
     """How many times faster the vocabulary projection (tokens × n_hid → vocab, forward and backward) runs under bf16
     autocast than in fp32 on `device`; measured once per shape and device, at no smaller than the lesson's shapes (a
     tiny product would time only noise, and a choice drawn from noise would make seeded runs differ)."""
     n_hid, vocab = max(n_hid, 300), max(vocab, 8000)
     key = (str(device), n_hid, vocab, tokens)
-    if key not in _measured: _measured[key] = _time_projection(torch.device(device), n_hid, vocab, tokens, reps)
+    if key not in _measured: _measured[key] = _time_projection(torch.device(device), n_hid, vocab, tokens, reps, rounds)
     return _measured[key]
 
 
-def _time_projection(device, n_hid, vocab, tokens, reps):
-    "Seconds in fp32 over seconds in bf16, from inputs drawn from a generator of its own (seeded runs stay the same)."
+def _time_projection(device, n_hid, vocab, tokens, reps, rounds=3):
+    """Seconds in fp32 over seconds in bf16, each the fastest of `rounds` alternating timings after a warm-up of both
+    (a first call, or a moment of other work on the machine, would otherwise decide), from inputs drawn from a
+    generator of its own (seeded runs stay the same)."""
     g = torch.Generator(device).manual_seed(0)
     x = torch.rand(tokens, n_hid, device=device, generator=g).sub_(.5).requires_grad_()
     w = (torch.rand(vocab, n_hid, device=device, generator=g) * .2 - .1).requires_grad_()
@@ -104,13 +106,15 @@ def _time_projection(device, n_hid, vocab, tokens, reps):
             logits = F.linear(x, w)
         F.cross_entropy(logits.float(), y).backward()
     def seconds(dtype):
-        run(dtype)
         if device.type == 'cuda': torch.cuda.synchronize()
         t0 = time.perf_counter()
         for _ in range(reps): run(dtype)
         if device.type == 'cuda': torch.cuda.synchronize()
         return time.perf_counter() - t0
-    return seconds(torch.float32) / seconds(torch.bfloat16)
+    with torch.enable_grad():   # also when first asked from inside decoding's no_grad
+        for dtype in (torch.float32, torch.bfloat16): run(dtype)   # warm-up: a first call also builds kernels
+        fp32, bf16 = zip(*[(seconds(torch.float32), seconds(torch.bfloat16)) for _ in range(rounds)])
+    return min(fp32) / min(bf16)
 
 
 def resolve_precision(precision, device, n_hid=300, vocab=10000):
