@@ -83,13 +83,13 @@ def precision_callbacks(precision, device):
 _measured = {}
 
 
-def projection_speedup(device, n_hid, vocab, tokens=1024, reps=5, rounds=3):
+def projection_speedup(device, n_hid, vocab, tokens=1024, reps=5):
     """How many times faster the vocabulary projection (tokens × n_hid → vocab, forward and backward) runs under bf16
     autocast than in fp32 on `device`; measured once per shape and device, at no smaller than the lesson's shapes (a
     tiny product would time only noise, and a choice drawn from noise would make seeded runs differ)."""
     n_hid, vocab = max(n_hid, 300), max(vocab, 8000)
     key = (str(device), n_hid, vocab, tokens)
-    if key not in _measured: _measured[key] = _time_projection(torch.device(device), n_hid, vocab, tokens, reps, rounds)
+    if key not in _measured: _measured[key] = _time_projection(torch.device(device), n_hid, vocab, tokens, reps)
     return _measured[key]
 
 
