@@ -32,8 +32,8 @@ def test_presets_give_defaults_and_keywords_override_them():
     assert set(PRESETS) == {'default', 'lesson', 'demo', 'tatoeba'} and TrainConfig.from_preset() == TrainConfig()
     best, tatoeba = TrainConfig(), TrainConfig.from_preset('tatoeba')      # the measured recipe, docs/results.md
     assert (best.bidir, best.vecs_src, best.vecs_tgt, best.min_freq, best.max_len, best.lr, best.tf_end,
-            best.label_smoothing) == (True, 'train', 'train', 2, 30, 5e-3, 0.8, 0.1) and best.n_epochs == 8
-    assert tatoeba == TrainConfig(label_smoothing=0., time_budget=30) and tatoeba.n_epochs == 100
+            best.label_smoothing) == (True, 'train', 'train', 2, 30, 3e-3, 0.8, 0.1) and best.n_epochs == 8
+    assert tatoeba == TrainConfig(label_smoothing=0., lr=5e-3, time_budget=30) and tatoeba.n_epochs == 100
     for name in ('demo', 'lesson'):                                        # small recipes keep their plain options
         c = TrainConfig.from_preset(name)
         assert (c.vecs_src, c.min_freq, c.label_smoothing, c.average, c.eval_beam) == (None, 1, 0., 0, 0)
