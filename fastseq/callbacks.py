@@ -102,7 +102,8 @@ class TimeBudget(Callback):
     """Drives every schedule by wall-clock time: `pct_train` is the share of `minutes` spent since the fit began, so
     one-cycle's learning rate and `TeacherForcing` complete their course on time. The time of the last validation pass
     is held back for the final one: training stops that much before the end, the epoch's validation runs, and the fit
-    ends within the budget. Fit for more epochs than can fit in the budget."""
+    ends within the budget; an epoch that would train for less than one validation pass is not begun. Fit for more
+    epochs than can fit in the budget."""
     order, run_valid = 90, False  # after the recorder, printer and checkpoint have seen each epoch
     def __init__(self, minutes):
         if not minutes > 0: raise ValueError(f"the time budget must be a positive number of minutes, got {minutes}")
@@ -122,7 +123,8 @@ class TimeBudget(Callback):
     def after_validate(self): self.valid_secs = time.perf_counter() - self.valid_start
 
     def after_epoch(self):
-        if self._pct() >= 1: raise CancelFitException()
+        "Ends the fit once another epoch would train for less time than it spends validating, at a near-zero rate."
+        if time.perf_counter() - self.start + 2 * self.valid_secs >= self.seconds: raise CancelFitException()
 
 
 class EpochPrinter(Callback):

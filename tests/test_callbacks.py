@@ -95,6 +95,19 @@ def test_time_budget_runs_the_whole_schedule_and_ends_on_time(small_dls, tiny_ar
     assert clock.now - budget.start <= 120 + 3   # the fake clock also ticks at the last batch's 3 readings after
 
 
+def test_time_budget_begins_no_epoch_shorter_than_its_validation(monkeypatch):
+    "A 10-minute budget whose validation takes 30 s: an epoch ending 50 s before the end would leave a next one 20 s "
+    "of training at a near-zero rate and another validation, so the fit ends; 80 s before the end, it goes on."
+    import fastseq.callbacks as C
+    from fastai.callback.core import CancelFitException
+    budget = C.TimeBudget(10.)
+    budget.start, budget.valid_secs = 0., 30.
+    monkeypatch.setattr(C.time, 'perf_counter', lambda: 550.)
+    with pytest.raises(CancelFitException): budget.after_epoch()
+    monkeypatch.setattr(C.time, 'perf_counter', lambda: 520.)
+    budget.after_epoch()
+
+
 def test_time_budget_must_be_positive():
     from fastseq.callbacks import TimeBudget
     with pytest.raises(ValueError, match='positive number of minutes, got 0'): TimeBudget(0)
