@@ -124,7 +124,7 @@ class TimeBudget(Callback):
 
     def after_epoch(self):
         "Ends the fit once another epoch would train for less time than it spends validating, at a near-zero rate."
-        if time.perf_counter() - self.start + 2 * self.valid_secs >= self.seconds: raise CancelFitException()
+        if self._pct() + self.valid_secs / self.seconds >= 1: raise CancelFitException()
 
 
 class EpochPrinter(Callback):
