@@ -59,8 +59,8 @@ def copy_unknown(words, attn, src_tokens, src_unknown):
     copied once; later steps attending most to it add nothing. Numbers, names, URLs and foreign-script words then come
     through unchanged. attn: (≥ len(words), ≥ len(src_tokens)) attention rows; src_unknown: per source token."""
     out, copied, markers = [], set(), (TK_MAJ, TK_UP)
-    for i, w in enumerate(words):
-        j = int(attn[i, :len(src_tokens)].argmax())
+    focus = attn[:len(words), :len(src_tokens)].argmax(-1).tolist()     # one read from the device, not one per word
+    for w, j in zip(words, focus):
         if src_tokens[j] in markers and j + 1 < len(src_tokens): j += 1             # attending to a marker: its word
         if w in markers or not (w == UNK or src_unknown[j]): out.append(w); continue
         if j in copied: continue

@@ -10,6 +10,8 @@ from fastai.callback.training import GradientClip
 from fastai.learner import Learner
 from fastai.optimizer import OptimWrapper
 from fastai.torch_core import get_model
+from fastcore.basics import noop
+from fastcore.foundation import L
 from fastcore.xtras import Path
 
 from .callbacks import StopOnNonFiniteLoss
@@ -40,6 +42,18 @@ def seq2seq_splitter(model):
 
 class Seq2SeqLearner(Learner):
     "A `Learner` that can translate raw text and export atomically."
+    def create_opt(self):
+        """fastai's, with the model first moved to the data's device: an optimizer state loaded before fastai moves the
+        model (a resumed checkpoint's) would otherwise stay on the CPU while the parameters go to the GPU."""
+        self.model.to(self.dls.device)
+        super().create_opt()
+
+    def fit(self, n_epoch, lr=None, wd=None, cbs=None, **kwargs):
+        "fastai's `fit`; callbacks that hold a context open across events (`Autocast`) close it however the fit ends."
+        try: return super().fit(n_epoch, lr, wd, cbs, **kwargs)
+        finally:
+            for cb in [*self.cbs, *L(cbs)]: getattr(cb, 'close_context', noop)()
+
     def translator(self):
         "A `Translator` over this learner's model and text processing (it shares the model's weights)."
         return Translator(get_model(self.model), self.dls.processor)

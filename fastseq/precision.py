@@ -14,7 +14,7 @@ from .model import projection_dtype, projection_in_loss
 
 __all__ = ['PRECISIONS', 'BatchContext', 'Autocast', 'ProjectionAutocast', 'ProjectionInLoss', 'precision_callbacks',
            'resolve_precision', 'decoding_dtype', 'projection_in', 'projection_speedup', 'cpu_has_native_bf16',
-           'prepare_device']
+           'precision_label', 'prepare_device']
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 AUTO_MIN_SPEEDUP = 1.2  # bf16 must beat fp32 by this much on the projection before 'auto' picks it on a CPU
@@ -22,15 +22,21 @@ AUTO_MIN_PROJECTION = 300 * 8000  # n_hid × vocabulary below which a CPU's 'aut
 
 
 class Autocast(Callback):
-    """bf16 autocast around the forward pass and loss on any device (fastai's `MixedPrecision` is CUDA-only); bf16
-    keeps fp32's range, so no gradient scaling is needed. The model runs its GRUs outside autocast (`model.run_rnn`)."""
+    """bf16 autocast around the forward pass on any device (fastai's `MixedPrecision` is CUDA-only; the loss is computed
+    in fp32 either way); bf16 keeps fp32's range, so no gradient scaling is needed. The model runs its GRUs outside
+    autocast (`model.run_rnn`). The context closes after the forward, on a cancelled batch, and however a
+    `Seq2SeqLearner`'s fit ends (an exception from the forward or from another callback included)."""
     order = 10
-    def __init__(self, dtype=torch.bfloat16): self.dtype = dtype
+    def __init__(self, dtype=torch.bfloat16): self.dtype, self.ctx = dtype, None
     def before_batch(self):
         self.ctx = torch.autocast(torch.device(self.dls.device).type, dtype=self.dtype)
         self.ctx.__enter__()
-    def after_loss(self): self.ctx.__exit__(None, None, None)
-    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
+    def after_pred(self): self.close_context()
+    def after_cancel_batch(self): self.close_context()
+    def after_fit(self): self.close_context()
+    def close_context(self):
+        if self.ctx is not None: self.ctx.__exit__(None, None, None)
+        self.ctx = None
 
 
 class BatchContext(Callback):
@@ -164,7 +170,14 @@ def cpu_has_native_bf16():
     return any(bool(probe and probe()) for probe in probes)
 
 
+def precision_label(precision, device):
+    "How `precision` reads in logs on `device`: 'fp32' on a CUDA GPU says that its matrix products run in TF32."
+    tf32 = torch.device(device).type == 'cuda' and torch.backends.cuda.matmul.allow_tf32
+    return f"{precision} (TF32 products)" if precision == 'fp32' and tf32 else precision
+
+
 def prepare_device(device):
-    "Settings a device trains fastest with: TF32 matrix products and convolutions on CUDA GPUs that have them."
+    """Settings a device trains fastest with: TF32 matrix products and convolutions on CUDA GPUs that have them, so
+    'fp32' on such a GPU means fp32 storage with TF32 products (10-bit mantissa inputs, fp32 accumulation)."""
     if torch.device(device).type == 'cuda':
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True

@@ -24,7 +24,7 @@ from .errors import OptionError
 from .interpret import save_figure
 from .learner import seq2seq_learner
 from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
-from .precision import precision_callbacks, prepare_device, resolve_precision
+from .precision import precision_callbacks, precision_label, prepare_device, resolve_precision
 
 __all__ = ['TrainConfig', 'PRESETS', 'model_options', 'training_device', 'train', 'evaluate', 'evaluation_line',
            'plain_progress', 'lr_find_plot', 'checkpoint_path', 'fit_with_frozen_embeddings', 'run_demo',
@@ -208,7 +208,8 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
                                            label_smoothing=c.label_smoothing, **model_options(c)))
     plot_dir = Path(c.plot_dir) if c.plot_dir and rank0 else None
     precision = _run_precision(c, dls, checkpoint_path(out))
-    if rank0: print(f"training on {dls.device} in {precision}" + (" (auto)" if c.precision == 'auto' else ''))
+    if rank0: print(f"training on {dls.device} in {precision_label(precision, dls.device)}"
+                    + (" (auto)" if c.precision == 'auto' else ''))
     cbs = [TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup), *precision_callbacks(precision, dls.device)]
     if c.average: cbs.append(AverageWeights(c.average))
     _fit(learn, c, cbs, checkpoint_path(out), plot_dir, precision)

@@ -129,6 +129,40 @@ def test_optimizer_state_follows_its_parameters_device():
     assert opt.state[p]['step'] == 4
 
 
+def test_resume_creates_the_default_optimizer_with_the_model_on_the_data_device(small_dls, tiny_arch, tmp_path):
+    """On a GPU, fastai moves the model only when the fit begins; a resumed optimizer created before that would hold
+    its state on the CPU. `load_checkpoint` moves the model to the data's device before the optimizer (fused AdamW)
+    is made and its state loaded."""
+    from fastseq.checkpoint import CheckpointEveryEpoch
+    learn = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch)
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=CheckpointEveryEpoch(tmp_path / 'c.pth'))
+    again, events = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch), []
+    model_to, opt_func = again.model.to, again.opt_func
+    again.model.to = lambda device: (events.append(('model.to', torch.device(device))), model_to(device))[1]
+    again.opt_func = lambda *a, **k: (events.append('optimizer'), opt_func(*a, **k))[1]
+    load_checkpoint(again, tmp_path / 'c.pth')
+    assert events == [('model.to', torch.device(again.dls.device)), 'optimizer']
+    assert type(again.opt.opt).__name__ == 'AdamW' and again.opt.opt.state
+
+
+@pytest.mark.parametrize('failure', ['non-finite loss', 'error before the forward'])
+def test_autocast_is_closed_however_the_fit_ends(small_dls, tiny_arch, tmp_path, failure):
+    "A fit stopped by `StopOnNonFiniteLoss` or by any exception leaves no autocast context open on the thread."
+    from fastai.callback.core import Callback
+    from fastseq.precision import Autocast
+
+    class Fail(Callback):
+        order = 20                                                     # after Autocast has entered its context
+        def before_batch(self):
+            if failure == 'non-finite loss':
+                with torch.no_grad(): self.model.decoder.out.bias.fill_(float('nan'))
+            else: raise RuntimeError('boom')
+    learn = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch)
+    with pytest.raises((NonFiniteLossError, RuntimeError)):
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=[Autocast(), Fail()])
+    assert not torch.is_autocast_enabled('cpu')
+
+
 def test_two_seeded_cpu_runs_give_identical_losses(small_dls, tiny_arch, tmp_path):
     from fastseq.callbacks import TeacherForcing
     def run():
