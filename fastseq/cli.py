@@ -269,9 +269,20 @@ def _flag_names(e):
     return re.sub(pattern, lambda m: '--' + m.group(1).replace('_', '-'), str(e))
 
 
+def parse(argv=None):
+    """The command line as a namespace; a command's flags and texts may come in any order (argparse's intermixed
+    parsing, which a parser with sub-commands cannot use itself, so each sub-command's parser runs it)."""
+    top, argv = parser(), list(sys.argv[1:] if argv is None else argv)
+    commands = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction)).choices
+    if not argv or argv[0] not in commands: return top.parse_args(argv)   # --help, or argparse's error for the command
+    args = commands[argv[0]].parse_intermixed_args(argv[1:])
+    args.command = argv[0]
+    return args
+
+
 def main(argv=None):
     "Entry point of the `fastseq` console script."
-    args = parser().parse_args(argv)
+    args = parse(argv)
     commands = {'train': train, 'translate': translate, 'evaluate': evaluate, 'demo': demo, 'bench': bench,
                 'serve': serve}
     try: commands[args.command](args)

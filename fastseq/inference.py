@@ -82,10 +82,11 @@ CONFIG_FILE, WEIGHTS_FILE = 'translator.json', 'model.safetensors'
 
 class Translator:
     """A model with its tokenizers and vocabularies; saved and loaded as a pickle-free bundle (safetensors + JSON).
-    `copy_unk` and `precision` are the defaults of `translate` (`translate_texts`)."""
-    def __init__(self, model, processor, copy_unk=True, precision='auto'):
+    `copy_unk` and `precision` are the defaults of `translate` (`translate_texts`); `trained_in` records the precision
+    the model was trained in ('fp32', 'bf16', 'fp16'; None where unknown)."""
+    def __init__(self, model, processor, copy_unk=True, precision='auto', trained_in=None):
         self.model, self.processor, self.float_model = model, processor, None
-        self.copy_unk, self.precision = copy_unk, precision
+        self.copy_unk, self.precision, self.trained_in = copy_unk, precision, trained_in
 
     @property
     def int8(self): return self.float_model is not None
@@ -145,7 +146,8 @@ class Translator:
             raise ModelFileError(f"{path / CONFIG_FILE}: the model expects vocabularies of {config.src_vocab} and "
                                  f"{config.tgt_vocab} tokens, the bundle holds {len(proc.src_vocab)} and "
                                  f"{len(proc.tgt_vocab)}")
-        translator = cls(_load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval(), proc)
+        model = _load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval()
+        translator = cls(model, proc, trained_in=meta.get('trained_in'))
         return translator.quantize() if meta.get('int8') else translator
 
 
@@ -170,7 +172,7 @@ def _bundle_meta(t):
     return {'format': BUNDLE_FORMAT, 'format_version': SUBWORD_VERSION if subword else BUNDLE_VERSION,
             'fastseq_version': __version__,
             'config': t.model.config.to_dict(), 'src': side(p.src_tok, p.src_vocab),
-            'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8}
+            'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8, 'trained_in': t.trained_in}
 
 
 def _read_meta(path):

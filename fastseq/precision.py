@@ -1,11 +1,10 @@
 """Training precision: fp32, or bf16 / fp16 matrix products with the recurrent cells, their states and the loss kept
-in fp32 (on a CPU, bf16 for the vocabulary projection alone, fused with the loss in training); 'auto' picks by
-measuring that projection, the largest product, on the running device."""
-import time
+in fp32 (on a CPU, bf16 for the vocabulary projection alone, fused with the loss in training); 'auto' picks from the
+device's capabilities and a table of measured CPU kinds, never from a timing, so a run's numerics do not depend on
+the machine's load."""
 from contextlib import contextmanager
 
 import torch
-import torch.nn.functional as F
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 
@@ -13,12 +12,12 @@ from .errors import OptionError
 from .model import projection_dtype, projection_in_loss
 
 __all__ = ['PRECISIONS', 'BatchContext', 'Autocast', 'ProjectionAutocast', 'ProjectionInLoss', 'precision_callbacks',
-           'resolve_precision', 'decoding_dtype', 'projection_in', 'projection_speedup', 'cpu_has_native_bf16',
+           'resolve_precision', 'cpu_precision', 'cpu_bf16_kind', 'cpu_vendor', 'CPU_BF16_TABLE', 'decoding_dtype',
+           'projection_in',
            'precision_label', 'prepare_device']
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
-AUTO_MIN_SPEEDUP = 1.2  # bf16 must beat fp32 by this much on the projection before 'auto' picks it on a CPU
-AUTO_MIN_PROJECTION = 300 * 8000  # n_hid × vocabulary below which a CPU's 'auto' is fp32 unmeasured: too small to pay
+AUTO_MIN_PROJECTION = 300 * 8000  # n_hid × vocabulary below which a CPU's 'auto' is fp32: too small to pay
 
 
 class Autocast(Callback):
@@ -86,55 +85,45 @@ def precision_callbacks(precision, device):
     raise OptionError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}", 'precision')
 
 
-_measured = {}
+def cpu_bf16_kind():
+    """How this CPU multiplies bf16: 'amx' (AMX tiles), 'avx512_bf16' (AVX512-BF16 instructions), or None (emulated,
+    about 18× slower than fp32; docs/performance.md)."""
+    probe = lambda name: bool(getattr(torch.cpu, name, lambda: False)())
+    return 'amx' if probe('_is_amx_tile_supported') else 'avx512_bf16' if probe('_is_avx512_bf16_supported') else None
 
 
-def projection_speedup(device, n_hid, vocab, tokens=1024, reps=5):
-    """How many times faster the vocabulary projection (tokens × n_hid → vocab, forward and backward) runs under bf16
-    autocast than in fp32 on `device`; measured once per shape and device, at no smaller than the lesson's shapes (a
-    tiny product would time only noise, and a choice drawn from noise would make seeded runs differ)."""
-    n_hid, vocab = max(n_hid, 300), max(vocab, 8000)
-    key = (str(device), n_hid, vocab, tokens)
-    if key not in _measured: _measured[key] = _time_projection(torch.device(device), n_hid, vocab, tokens, reps)
-    return _measured[key]
+def cpu_vendor():
+    "The CPU's vendor as Linux reports it ('GenuineIntel', 'AuthenticAMD', ...), or '' where it cannot be read."
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as f:
+            return next((line.split(':', 1)[1].strip() for line in f if line.startswith('vendor_id')), '')
+    except OSError: return ''
 
 
-def _time_projection(device, n_hid, vocab, tokens, reps, rounds=3):
-    """Seconds in fp32 over seconds in bf16, each the fastest of `rounds` alternating timings after a warm-up of both
-    (a first call, or a moment of other work on the machine, would otherwise decide), from inputs drawn from a
-    generator of its own (seeded runs stay the same)."""
-    g = torch.Generator(device).manual_seed(0)
-    x = torch.rand(tokens, n_hid, device=device, generator=g).sub_(.5).requires_grad_()
-    w = (torch.rand(vocab, n_hid, device=device, generator=g) * .2 - .1).requires_grad_()
-    y = torch.randint(0, vocab, (tokens,), device=device, generator=g)
-    def run(dtype):
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
-            logits = F.linear(x, w)
-        F.cross_entropy(logits.float(), y).backward()
-    def seconds(dtype):
-        if device.type == 'cuda': torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for _ in range(reps): run(dtype)
-        if device.type == 'cuda': torch.cuda.synchronize()
-        return time.perf_counter() - t0
-    with torch.enable_grad():   # also when first asked from inside decoding's no_grad
-        for dtype in (torch.float32, torch.bfloat16): run(dtype)   # warm-up: a first call also builds kernels
-        fp32, bf16 = zip(*[(seconds(torch.float32), seconds(torch.bfloat16)) for _ in range(rounds)])
-    return min(fp32) / min(bf16)
+# (bf16 kind, vendor) → what trains faster, from side-by-side runs of the lesson preset (docs/performance.md): AMX
+# (Intel Xeon) 4,519-5,067 target tok/s in bf16 against 4,057 in fp32; AVX512-BF16 on an AMD EPYC 2,828-3,187 against
+# 2,450; AVX512-BF16 without AMX on an Intel Xeon, the projection alone 189 ms in bf16 against 124 ms in fp32.
+CPU_BF16_TABLE = {('amx', 'GenuineIntel'): 'bf16', ('avx512_bf16', 'AuthenticAMD'): 'bf16'}
+
+
+def cpu_precision(bf16_kind, vendor, n_hid=300, vocab=10000):
+    """What 'auto' trains in on a CPU of `bf16_kind` (`cpu_bf16_kind`) and `vendor`, for a vocabulary projection of
+    n_hid × vocab: a lookup in `CPU_BF16_TABLE`, so the same machine chooses the same precision on every run; fp32 for
+    projections smaller than the lesson's (300 × 8,000), where bf16 does not pay, and on CPUs the table lacks."""
+    if n_hid * vocab < AUTO_MIN_PROJECTION: return 'fp32'
+    return CPU_BF16_TABLE.get((bf16_kind, vendor), 'fp32')
 
 
 def resolve_precision(precision, device, n_hid=300, vocab=10000):
     """'fp32', 'bf16' or 'fp16' for `precision` on `device`. 'auto': on a GPU, bf16 where it is supported (no gradient
-    scaler needed), else fp16; on a CPU with native bf16 (AVX512-BF16 or AMX), bf16 when the vocabulary projection
-    measures at least 1.2× faster in it; for smaller projections than the lesson's (300 × 8,000) and on any other CPU
-    fp32, unmeasured (there the projection is too small to pay, or bf16 is emulated, 18× slower)."""
+    scaler needed), else fp16; on a CPU, `cpu_precision` of this CPU: a table of measured machine kinds, no timing."""
     if precision not in PRECISIONS:
         raise OptionError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}", 'precision')
     if precision != 'auto': return precision
     device = torch.device(device)
     if device.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    if device.type != 'cpu' or n_hid * vocab < AUTO_MIN_PROJECTION or not cpu_has_native_bf16(): return 'fp32'
-    return 'bf16' if projection_speedup(device, n_hid, vocab) >= AUTO_MIN_SPEEDUP else 'fp32'
+    if device.type != 'cpu': return 'fp32'
+    return cpu_precision(cpu_bf16_kind(), cpu_vendor(), n_hid, vocab)
 
 
 DECODING_PRECISIONS = ('auto', 'fp32', 'bf16')
@@ -142,8 +131,8 @@ DECODING_PRECISIONS = ('auto', 'fp32', 'bf16')
 
 def decoding_dtype(model, precision='auto'):
     """The dtype of the vocabulary projection when `model` decodes on a CPU: bf16 where `precision` resolves to it as in
-    training ('auto': where the projection measures faster), else None (fp32). The projection is most of a beam step
-    (docs/performance.md); GPUs and int8 models decode as they are."""
+    training ('auto': `cpu_precision` of this CPU, the same every run), else None (fp32). The projection is most of a
+    beam step (docs/performance.md); GPUs and int8 models decode as they are."""
     if precision not in DECODING_PRECISIONS:
         raise OptionError(f"decoding precision must be one of {', '.join(DECODING_PRECISIONS)}, got {precision!r}",
                           'precision')
@@ -162,12 +151,6 @@ def projection_in(dtype):
     token = projection_dtype.set(dtype)
     try: yield
     finally: projection_dtype.reset(token)
-
-
-def cpu_has_native_bf16():
-    "Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX tiles); elsewhere bf16 products are emulated."
-    probes = [getattr(torch.cpu, name, None) for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]
-    return any(bool(probe and probe()) for probe in probes)
 
 
 def precision_label(precision, device):

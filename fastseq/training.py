@@ -207,7 +207,7 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     learn = plain_progress(seq2seq_learner(dls, path=out.parent, vecs_src=c.vecs_src, vecs_tgt=c.vecs_tgt,
                                            label_smoothing=c.label_smoothing, **model_options(c)))
     plot_dir = Path(c.plot_dir) if c.plot_dir and rank0 else None
-    precision = _run_precision(c, dls, checkpoint_path(out))
+    precision = learn.trained_in = _run_precision(c, dls, checkpoint_path(out))
     if rank0: print(f"training on {dls.device} in {precision_label(precision, dls.device)}"
                     + (" (auto)" if c.precision == 'auto' else ''))
     cbs = [TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup), *precision_callbacks(precision, dls.device)]
@@ -221,7 +221,7 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
 
 
 def _run_precision(c: TrainConfig, dls, ckpt):
-    "The precision to train in; a resumed 'auto' run keeps the one it measured before (a new measurement could differ)."
+    "The precision to train in; a resumed 'auto' run keeps the one its checkpoint records (the table may have changed)."
     recorded = checkpoint_extra(ckpt).get('precision') if c.resume and c.precision == 'auto' else None
     return recorded or resolve_precision(c.precision, dls.device, c.emb_sz, len(dls.processor.tgt_vocab))
 

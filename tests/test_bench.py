@@ -2,7 +2,6 @@
 import json
 
 import pytest
-import torch
 
 from fastseq.bench import train_flops_per_token
 from fastseq.cli import main
@@ -74,26 +73,22 @@ def test_bf16_runs_products_in_bf16_and_the_grus_their_states_loss_and_step_in_f
 
 
 def test_precision_choices(monkeypatch):
-    """'auto' takes bf16 only on a CPU with native bf16 where a large projection measured faster in it, and bf16 on a
-    CPU is the projection alone; fp16 is refused off a GPU."""
+    """'auto' on a CPU is a lookup of the CPU's bf16 kind and vendor in a measured table, never a timing; bf16 on a CPU
+    is the projection alone; fp16 is refused off a GPU."""
     from fastseq import precision
     from fastseq.errors import OptionError
-    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: False)
-    monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 1 / 0)     # not even measured
-    assert precision.resolve_precision('auto', 'cpu') == 'fp32'
-    monkeypatch.setattr(precision, 'cpu_has_native_bf16', lambda: True)
-    monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 0.5)
-    assert precision.resolve_precision('auto', 'cpu') == 'fp32'
-    monkeypatch.setattr(precision, 'projection_speedup', lambda *a, **k: 2.0)
-    assert precision.resolve_precision('auto', 'cpu') == 'bf16'
-    assert precision.resolve_precision('auto', 'cpu', n_hid=32, vocab=500) == 'fp32'     # a tiny model: not worth it
+    assert precision.cpu_precision('amx', 'GenuineIntel') == 'bf16'
+    assert precision.cpu_precision('avx512_bf16', 'AuthenticAMD') == 'bf16'
+    assert precision.cpu_precision('avx512_bf16', 'GenuineIntel') == 'fp32'     # measured slower in bf16
+    assert precision.cpu_precision(None, 'AuthenticAMD') == 'fp32'              # emulated bf16
+    assert precision.cpu_precision('amx', 'GenuineIntel', n_hid=32, vocab=500) == 'fp32'   # a tiny model: not worth it
+    monkeypatch.setattr(precision, 'cpu_bf16_kind', lambda: 'avx512_bf16')
+    monkeypatch.setattr(precision, 'cpu_vendor', lambda: 'AuthenticAMD')
+    assert [precision.resolve_precision('auto', 'cpu') for _ in range(3)] == ['bf16'] * 3
     assert precision.resolve_precision('fp32', 'cpu') == 'fp32'
+    assert precision.cpu_vendor() == precision.cpu_vendor()
     assert [type(cb) for cb in precision.precision_callbacks('bf16', 'cpu')] == [precision.ProjectionAutocast,
                                                                                 precision.ProjectionInLoss]
-    state = torch.get_rng_state()
-    with torch.no_grad():   # where decoding first asks
-        assert 0 < precision._time_projection(torch.device('cpu'), 16, 50, 32, 1) < 100   # a real measurement runs
-    assert torch.equal(torch.get_rng_state(), state)             # without drawing from the seeded global generator
     with pytest.raises(OptionError, match="precision 'fp16' needs a CUDA GPU"):
         precision.precision_callbacks('fp16', 'cpu')
     with pytest.raises(OptionError, match="precision must be one of auto, fp32, bf16, fp16, got 'fp8'"):

@@ -28,7 +28,7 @@ def exported(tmp_path_factory):
     assert r.returncode == 0, r.stderr
     assert 'weights averaged over 2 snapshots' in r.stdout
     learn = load_translator(out)
-    assert learn.model.config.score == 'general' and learn.loss_func.smoothing == 0.1
+    assert learn.model.config.score == 'general' and learn.loss_func.smoothing == 0.1 and learn.trained_in == 'fp32'
     assert 'lr_find suggests' in r.stdout and 'training at lr 1.00e-02' in r.stdout and 'exported to' in r.stdout
     assert out.exists()
     for png in ('lr_find.png', 'losses.png', 'attention_0.png'): assert (plots / png).stat().st_size > 5000
@@ -41,6 +41,12 @@ def test_translate_arguments_and_stdin_keep_order(exported):
     assert len(by_args) == 4 and by_args[2] == ''
     by_stdin = run_cli('translate', str(exported), '--bs', '1', stdin='\n'.join(texts) + '\n').stdout.splitlines()
     assert by_stdin == by_args
+    again = run_cli('translate', str(exported), '--bs', '1', stdin='\n'.join(texts) + '\n').stdout.splitlines()
+    assert again == by_stdin                                   # the same input, model and machine: the same output
+    flags_first = call('translate', exported, '--beam', '2', '--int8', *texts[:2])
+    flags_between = call('translate', exported, texts[0], '--beam', '2', texts[1], '--int8')
+    assert flags_first.returncode == flags_between.returncode == 0, flags_first.stderr + flags_between.stderr
+    assert len(flags_first.stdout.splitlines()) == 2 and flags_first.stdout == flags_between.stdout
 
 
 def test_missing_model_and_corpus_are_clear_errors(tmp_path, capsys):
@@ -81,6 +87,7 @@ def test_bundle_beam_and_stdin_across_chunk_boundaries(exported, tmp_path):
     assert from_export.returncode == 0, from_export.stderr
     out = from_export.stdout.splitlines()
     assert len(out) == 40 and out[7] == '' and out == from_bundle.stdout.splitlines()
+    assert load_translator(bundle).trained_in == 'fp32'                   # the training precision travels along
     assert out[4:7] == out[0:3] and out[36:40] == out[0:4]   # same input, same output, order kept
     int8 = call('translate', bundle, *lines[:4], '--int8', '--beam', '3')
     assert int8.returncode == 0 and int8.stdout.splitlines() == load_translator(bundle, int8=True).translate(
