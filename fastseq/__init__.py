@@ -1,14 +1,22 @@
 """fastseq: fastai-style neural machine translation with recurrent sequence-to-sequence models."""
-from .callbacks import TeacherForcing
-from .data import Seq2SeqDataLoaders
-from .datasets import phrasebook
-from .errors import CorpusError, CorpusNotFoundError, ModelFileError, OptionError
-from .inference import Translator, load_translator
-from .learner import Seq2SeqLearner, seq2seq_learner
-from .model import Seq2SeqConfig, Seq2SeqRNN
-from .training import TrainConfig, evaluate, train
+from importlib import import_module
+
 from .version import __version__
 
-__all__ = ['__version__', 'TeacherForcing', 'Seq2SeqDataLoaders', 'phrasebook', 'CorpusError', 'CorpusNotFoundError',
-           'ModelFileError', 'OptionError', 'Translator', 'load_translator', 'Seq2SeqLearner', 'seq2seq_learner',
-           'Seq2SeqConfig', 'Seq2SeqRNN', 'TrainConfig', 'evaluate', 'train']
+_HOMES = {'TeacherForcing': 'callbacks', 'Seq2SeqDataLoaders': 'data', 'phrasebook': 'datasets',
+          'CorpusError': 'errors', 'CorpusNotFoundError': 'errors', 'ModelFileError': 'errors', 'OptionError': 'errors',
+          'Translator': 'inference', 'load_translator': 'inference', 'Seq2SeqLearner': 'learner',
+          'seq2seq_learner': 'learner', 'Seq2SeqConfig': 'model', 'Seq2SeqRNN': 'model', 'TrainConfig': 'training',
+          'evaluate': 'training', 'train': 'training'}
+
+__all__ = ['__version__', *_HOMES]
+
+
+def __getattr__(name):
+    """The public names, each imported from its module on first use, so that `import fastseq.cli` can set up its
+    warning filters before fastai is imported."""
+    if name not in _HOMES: raise AttributeError(f"module 'fastseq' has no attribute {name!r}")
+    return getattr(import_module(f'.{_HOMES[name]}', __name__), name)
+
+
+def __dir__(): return sorted([*globals(), *_HOMES])

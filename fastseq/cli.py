@@ -3,15 +3,19 @@ import argparse
 import json
 import re
 import sys
+import warnings
 from itertools import islice
 
-from . import training
-from .errors import CorpusError, ModelFileError, NonFiniteLossError
-from .attention import SCORES
-from .inference import load_ensemble, load_translator
-from .model import CELLS
-from .precision import DECODING_PRECISIONS, PRECISIONS
-from .training import PRESETS
+# fastai's layers.py scripts functions when imported, which torch ≥ 2.14 answers with this warning before any output
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+
+from . import training  # noqa: E402
+from .errors import CorpusError, ModelFileError, NonFiniteLossError  # noqa: E402
+from .attention import SCORES  # noqa: E402
+from .inference import load_ensemble, load_translator  # noqa: E402
+from .model import CELLS  # noqa: E402
+from .precision import DECODING_PRECISIONS, PRECISIONS  # noqa: E402
+from .training import PRESETS  # noqa: E402
 
 __all__ = ['main']
 

@@ -11,7 +11,7 @@ import torch
 from fastcore.xtras import Path
 
 from .errors import CorpusError, CorpusNotFoundError
-from .io import atomic_path
+from .io import atomic_path, cache_dir
 from .vocab import PAD, SPECIALS
 
 __all__ = ['Coverage', 'read_vec', 'vectors_for', 'embedding_matrix', 'train_vectors', 'auto_epochs',
@@ -153,18 +153,20 @@ def _cached(base, build):
     return mat, cov
 
 
-def cached_embedding_matrix(source, itos, cache_dir, dim=None, init_range=0.1):
-    "`embedding_matrix` for a vectors file, cached in `cache_dir` under a key of the file and the vocabulary."
+def cached_embedding_matrix(source, itos, cache=None, dim=None, init_range=0.1):
+    """`embedding_matrix` for a vectors file, cached in the folder `cache` (default: `cache_dir('vectors')`) under a key
+    of the file and the vocabulary."""
     if not isinstance(source, (str, Path)): return embedding_matrix(source, itos, dim, init_range)
     if not Path(source).is_file(): raise CorpusNotFoundError(source, 'vectors file')
-    base = Path(cache_dir) / f"fastseq_vectors_{_cache_key(source, itos, dim, init_range)}"
+    base = Path(cache or cache_dir('vectors')) / f"fastseq_vectors_{_cache_key(source, itos, dim, init_range)}"
     return _cached(base, lambda: embedding_matrix(source, itos, dim, init_range))
 
 
-def side_matrix(dls, side, vecs, dim=None, init_range=0.1, verbose=True):
+def side_matrix(dls, side, vecs, dim=None, init_range=0.1, verbose=True, cache=None):
     """Embedding matrix for the 'src' or 'tgt' vocabulary of `dls`; vecs='train' trains skipgram vectors on its split
-    (minutes on 157k pairs), cached in `dls.path` under a key of the split's ids, the vocabulary and the size."""
-    proc = dls.processor
+    (minutes on 157k pairs). Cached in the folder `cache` (default: `cache_dir('vectors')`, not the working folder)
+    under a key of the split's ids (or the vectors file), the vocabulary and the size."""
+    proc, cache = dls.processor, Path(cache or cache_dir('vectors'))
     vocab = proc.src_vocab if side == 'src' else proc.tgt_vocab
     if isinstance(vecs, str) and vecs == 'train':
         ds, dim, i = dls.train_ds, dim or 300, 0 if side == 'src' else 1
@@ -173,7 +175,7 @@ def side_matrix(dls, side, vecs, dim=None, init_range=0.1, verbose=True):
         if ds.keep is not None: h.update(np.ascontiguousarray(ds.keep).tobytes())
         tokens = (vocab.textify(pair[i]) for pair in ds)                      # streamed, pair by pair
         build = lambda: embedding_matrix(train_vectors(tokens, dim=dim), vocab.itos, dim, init_range)
-        mat, cov = _cached(Path(dls.path) / f"fastseq_vectors_train_{h.hexdigest()[:16]}", build)
-    else: mat, cov = cached_embedding_matrix(vecs, vocab.itos, dls.path, dim, init_range)
+        mat, cov = _cached(cache / f"fastseq_vectors_train_{h.hexdigest()[:16]}", build)
+    else: mat, cov = cached_embedding_matrix(vecs, vocab.itos, cache, dim, init_range)
     if verbose: print(f"{side} {cov}")
     return mat, cov

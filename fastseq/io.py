@@ -1,12 +1,12 @@
-"""Output helpers: atomic file writes (write beside, then rename: an interruption never leaves half a file) and
-tables shown as HTML in a notebook, as text elsewhere."""
+"""Output helpers: atomic file writes (write beside, then rename: an interruption never leaves half a file), the cache
+folder, and tables shown as HTML in a notebook, as text elsewhere."""
 import os
 from contextlib import contextmanager
 
 from fastcore.imports import IN_NOTEBOOK
 from fastcore.xtras import Path
 
-__all__ = ['atomic_path', 'show_table']
+__all__ = ['atomic_path', 'cache_dir', 'show_table']
 
 
 @contextmanager
@@ -20,6 +20,14 @@ def atomic_path(path):
         os.replace(tmp, path)
     finally:
         if tmp.exists(): tmp.unlink()
+
+
+def cache_dir(*parts):
+    """fastseq's cache folder (`parts` below it): `FASTSEQ_CACHE` where set, else `$XDG_CACHE_HOME/fastseq` or
+    `~/.cache/fastseq`; what is cached there (corpus vectors) is rebuilt when missing, not left in a working folder."""
+    env = os.environ.get('FASTSEQ_CACHE')
+    root = Path(env) if env else Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'fastseq'
+    return root.expanduser().joinpath(*parts)
 
 
 def show_table(df):

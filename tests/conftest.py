@@ -23,6 +23,13 @@ if os.environ.get('PYTEST_XDIST_WORKER'):  # workers share the cores: one thread
     torch.set_num_threads(1)
 
 
+@pytest.fixture(scope='session', autouse=True)
+def cache_folder(tmp_path_factory):
+    "fastseq's cache (corpus vectors) in a temporary folder, for this process and the processes it starts."
+    os.environ['FASTSEQ_CACHE'] = str(tmp_path_factory.mktemp('cache'))
+    return os.environ['FASTSEQ_CACHE']
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
     "Under pytest-xdist, the tests that use the demo model run in one worker, which trains it once."

@@ -110,13 +110,15 @@ def test_evaluate_prints_sacrebleu_scores_as_json(exported, tmp_path):
     assert scores['chrf'] == pytest.approx(sacrebleu.corpus_chrf(hyps, [list(df.en)]).score, abs=0.01)
 
 
-def test_train_with_corpus_vectors_and_frozen_embeddings_first(tmp_path, capsys):
-    out = tmp_path / 'v.pkl'
+def test_train_with_corpus_vectors_and_frozen_embeddings_first(tmp_path, monkeypatch, capsys):
+    out, cache = tmp_path / 'v.pkl', tmp_path / 'cache'
+    monkeypatch.setenv('FASTSEQ_CACHE', str(cache))
     r = call('train', '--n-pairs', '300', '--epochs', '2', '--freeze-epochs', '1', '--vecs-src', 'train',
              '--vecs-tgt', 'train', '--emb-sz', '32', '--n-hid', '16', '--bs', '32', '--out', out)
     assert r.returncode == 0, r.stderr
     assert 'src vectors:' in r.stdout and 'tgt vectors:' in r.stdout and out.exists()
-    assert len(list(tmp_path.glob('fastseq_vectors_train_*.npy'))) == 2          # cached beside the output
+    assert len(list((cache / 'vectors').glob('fastseq_vectors_train_*.npy'))) == 2    # cached in the cache folder
+    assert not list(tmp_path.glob('fastseq_vectors*'))                               # not beside the output
     assert main(['train', '--n-pairs', '200', '--epochs', '2', '--freeze-epochs', '2', '--out', str(out)]) == 2
     assert '--freeze-epochs must be at least 0 and less than --epochs (2), got 2' in capsys.readouterr().err
 
@@ -170,3 +172,25 @@ def test_translate_and_evaluate_with_an_ensemble_of_models(exported, tmp_path):
     (tmp_path / 'test.tsv').write_text('fr\ten\n' + ''.join(f"{t}\tx\n" for t in texts))
     r = call('evaluate', exported, tmp_path / 'second', '--data', tmp_path / 'test.tsv')
     assert r.returncode == 0 and json.loads(r.stdout)['models'] == [str(exported), str(tmp_path / 'second')]
+
+
+NEWER_TORCH = '''
+import sys, warnings, torch.jit
+real = torch.jit.script
+def script(obj, *args, **kwargs):   # what torch >= 2.14 does when fastai's layers.py is imported
+    warnings.warn("`torch.jit.script` is deprecated. Please switch to `torch.compile` or `torch.export`.",
+                  FutureWarning, stacklevel=2)
+    return real(obj, *args, **kwargs)
+torch.jit.script = script
+'''
+
+
+def test_no_command_prints_the_future_warning_of_a_newer_torch():
+    "The one known third-party FutureWarning is silenced by the command, and only that one."
+    bare = subprocess.run([sys.executable, '-c', NEWER_TORCH + 'import fastai.layers'], capture_output=True, text=True)
+    assert 'FutureWarning: `torch.jit.script` is deprecated' in bare.stderr        # the stand-in warns as torch would
+    cmd = NEWER_TORCH + ("from fastseq.cli import main; warnings.warn('other', FutureWarning); "
+                         "sys.exit(main(sys.argv[1:]))")
+    r = subprocess.run([sys.executable, '-c', cmd, 'translate', '--help'], capture_output=True, text=True)
+    assert r.returncode == 0 and 'usage: fastseq translate' in r.stdout
+    assert 'jit.script' not in r.stderr and 'FutureWarning: other' in r.stderr
