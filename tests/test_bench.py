@@ -1,5 +1,11 @@
 """`fastseq bench` runs end to end and reports its figures under the documented names (never a timed assertion)."""
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +99,30 @@ def test_precision_choices(monkeypatch):
         precision.precision_callbacks('fp16', 'cpu')
     with pytest.raises(OptionError, match="precision must be one of auto, fp32, bf16, fp16, got 'fp8'"):
         precision.resolve_precision('fp8', 'cpu')
+
+
+def test_gpu_check_dry_run_writes_each_step_as_it_ends_and_survives_warnings(tmp_path):
+    """bench/gpu_check.py on the CPU: every Python process prints a warning on stderr (a sitecustomize), the bench step's
+    figures still come through, and a check killed during the next step keeps them in its JSON; a budget too small
+    for a step records it as skipped."""
+    site = tmp_path / 'site'
+    site.mkdir()
+    (site / 'sitecustomize.py').write_text("import sys; sys.stderr.write('FutureWarning: something on stderr\\n')\n")
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(site), os.environ.get('PYTHONPATH', '')]),
+           'OUT': str(tmp_path)}
+    check = [sys.executable, 'bench/gpu_check.py', '--device', 'cpu', '--quick', '--out', str(tmp_path / 'models')]
+    root, result = Path(__file__).parent.parent, tmp_path / 'gpu_check.json'
+    proc = subprocess.Popen(check + ['--steps', 'bench,train'], cwd=root, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while not result.exists() and proc.poll() is None and time.time() - t0 < 180: time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL); proc.wait()                    # during the training step
+    summary = json.loads(result.read_text())
+    assert 'train' not in summary
+    (row,) = summary['bench']
+    assert row['rc'] == 0 and row['tgt_tok_per_s'] > 0 and row['precision'] in ('fp32', 'bf16'), row
+    r = subprocess.run(check + ['--steps', 'train,sigkill_resume', '--budget', '0.5'], cwd=root, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and 'something on stderr' in r.stderr
+    assert json.loads(result.read_text())['train'] == {'skipped': 'budget'}
+    assert json.loads(r.stdout.splitlines()[-1])['sigkill_resume'] == {'skipped': 'budget'}
