@@ -7,7 +7,8 @@ import hashlib
 import json
 import sys
 import time
-from collections import deque
+import warnings
+from collections import Counter, deque
 from functools import lru_cache
 from itertools import islice
 from multiprocessing import get_context
@@ -18,7 +19,7 @@ from fastcore.xtras import Path
 from fastcore.imports import IN_NOTEBOOK
 from fastprogress.fastprogress import progress_bar
 
-from .datasets import count_lines, question_filter, stream_pairs
+from .datasets import count_lines, question_filter, read_tsv, stream_pairs, strip_pairs, valid_mask
 from .errors import CorpusError
 from .io import atomic_path
 from .pairs import PairDataset
@@ -32,15 +33,17 @@ CACHE_FORMAT = 'fastseq-stream-cache-1'
 _MANIFEST = 'cache.json'
 
 
-def _chunks(pairs, size):
-    "Lists of at most `size` (source, target) texts, one per `size` lines read."
-    while batch := list(islice(pairs, size)): yield [(s, t) for _, s, t in batch]
+def _chunks(pairs, size, counts):
+    "Lists of at most `size` (source, target) texts, one per `size` lines read; bad lines (None) counted, not kept."
+    while batch := list(islice(pairs, size)):
+        counts['skipped_bad_lines'] += sum(s is None for _, s, _ in batch)
+        yield [(s, t) for _, s, t in batch if s is not None]
 
 
-def _keep(texts, src, tgt, questions):
-    "Stripped pairs with text on both sides, through the lesson's question filter when asked."
-    df = pd.DataFrame(texts, columns=[src, tgt]).apply(lambda c: c.str.strip())
-    df = df[(df[src] != '') & (df[tgt] != '')]
+def _keep(texts, src, tgt, questions, counts):
+    "The pairs `clean_pairs` keeps (through the lesson's question filter when asked); dropped ones counted."
+    df, n_empty = strip_pairs(pd.DataFrame(texts, columns=[src, tgt]), src, tgt)
+    counts['dropped_empty'] += n_empty
     return question_filter(df, src, tgt) if questions else df
 
 
@@ -151,25 +154,23 @@ def _cache_key(inputs, **options):
     return hashlib.sha1(json.dumps([stats, options], sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _split_valid(texts, rng, valid_pct):
-    "A chunk's pairs split at random into (train, valid); one generator seeded once, so the split is reproducible."
-    is_valid = rng.random_sample(len(texts)) < valid_pct
-    return [p for p, v in zip(texts, is_valid) if not v], [p for p, v in zip(texts, is_valid) if v]
-
-
-def _split_chunks(pairs, opts, chunk_size):
-    "(training pairs, validation pairs) of each chunk, cleaned, filtered and split by one seeded generator."
+def _split_chunks(pairs, opts, chunk_size, counts):
+    """(training pairs, validation pairs) of each chunk, cleaned, filtered and split by one seeded generator as
+    `Seq2SeqDataLoaders.from_df` splits the whole corpus (`valid_mask`); all training beside a validation file."""
     rng = np.random.RandomState(opts['seed'])
-    for texts in _chunks(pairs, chunk_size):
-        df = _keep(texts, opts['src'], opts['tgt'], opts['questions'])
-        yield _split_valid(list(zip(df[opts['src']], df[opts['tgt']])), rng, opts['valid_pct'])
+    for texts in _chunks(pairs, chunk_size, counts):
+        df = _keep(texts, opts['src'], opts['tgt'], opts['questions'], counts)
+        kept = list(zip(df[opts['src']], df[opts['tgt']]))
+        if opts.get('valid'): yield kept, []; continue
+        is_valid = valid_mask(rng, len(kept), opts['valid_pct'])
+        yield [p for p, v in zip(kept, is_valid) if not v], [p for p, v in zip(kept, is_valid) if v]
 
 
 def _train_pieces(pairs, opts, folder, chunk_size, sample=1_000_000, verbose=True):
     """SentencePiece models of the first `sample` training pairs of the stream (the split the pipeline will make),
     written to the folder as src.spm / tgt.spm; returns their bytes."""
     src_texts, tgt_texts = [], []
-    for train, _ in _split_chunks(pairs, opts, chunk_size):
+    for train, _ in _split_chunks(pairs, opts, chunk_size, Counter()):
         src_texts += [s for s, _ in train]; tgt_texts += [t for _, t in train]
         if len(src_texts) >= sample: break
     t0 = time.perf_counter()
@@ -182,13 +183,13 @@ def _train_pieces(pairs, opts, folder, chunk_size, sample=1_000_000, verbose=Tru
     return tuple(tok.model_proto for tok in toks)
 
 
-def _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose, spm_models=(None, None)):
+def _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose, counts, spm_models=(None, None)):
     "Read, filter, split and tokenize chunk by chunk (tokenizing in workers), feeding the side writers."
     valid, kept, t0 = [], 0, time.perf_counter()
     spec = (opts['src'], opts['tgt'], opts['normalize'], *spm_models)
     def jobs():
         nonlocal kept
-        for train, val in _split_chunks(pairs, opts, chunk_size):
+        for train, val in _split_chunks(pairs, opts, chunk_size, counts):
             valid.extend(val); kept += len(train)
             yield [s for s, _ in train], [t for _, t in train], spec
     n_chunks = max(1, -(-n_lines // chunk_size))
@@ -220,31 +221,39 @@ class _Progress:
 
 def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, questions=False, valid_pct=0.01,
                 seed=42, max_vocab=40000, min_freq=1, normalize=True, n_workers=1, chunk_size=50000, verbose=True,
-                tokenizer='spacy', vocab_sz=8000, joint_vocab=False):
+                tokenizer='spacy', vocab_sz=8000, joint_vocab=False, skip_bad_lines=False, valid=None):
     """Stream a TSV (or `path` + `tgt_path`, two line-aligned files) into a cache in `folder`: ids and offsets per
     side, both vocabularies (counted on the training pairs only), the validation pairs' texts, and a manifest written
     last, so an interrupted build is simply rebuilt. With a complete cache for the same inputs and options, returns
-    at once. `tokenizer='spm'` first trains SentencePiece models on the stream's first million training pairs."""
+    at once. The pairs are cleaned, filtered and split as `Seq2SeqDataLoaders.from_df` does in memory (the same seed
+    gives the same validation pairs), or `valid` names a validation TSV; `skip_bad_lines` skips and counts malformed
+    lines. `tokenizer='spm'` first trains SentencePiece models on the stream's first million training pairs."""
     folder = Path(folder)
     opts = dict(src=src, tgt=tgt, names=names, questions=questions, valid_pct=valid_pct, seed=seed,
                 max_vocab=max_vocab, min_freq=min_freq, normalize=normalize)
     if tokenizer not in TOKENIZERS:
         raise ValueError(f"tokenizer must be one of {', '.join(TOKENIZERS)}, got {tokenizer!r}")
     if tokenizer == 'spm': opts.update(tokenizer=tokenizer, vocab_sz=vocab_sz, joint_vocab=joint_vocab)
-    key = _cache_key([path, tgt_path], **opts)
+    if skip_bad_lines: opts.update(skip_bad_lines=True)
+    if valid is not None: opts.update(valid=str(Path(valid).absolute()))
+    key = _cache_key([path, tgt_path, valid], **opts)
     manifest = folder / _MANIFEST
     if manifest.is_file() and json.loads(manifest.read_text()).get('key') == key: return folder
     if not 0 <= valid_pct < 1: raise ValueError(f"valid_pct must be at least 0 and below 1, got {valid_pct!r}")
-    pairs, n_lines = stream_pairs(path, tgt_path, src, tgt, names), count_lines(path)
+    stream = lambda: stream_pairs(path, tgt_path, src, tgt, names, skip_bad_lines=skip_bad_lines)
+    valid_pairs, n_lines = _valid_file_pairs(valid, opts, skip_bad_lines), count_lines(path)
     folder.mkdir(parents=True, exist_ok=True)
     manifest.unlink(missing_ok=True)        # an older cache here is no longer complete once its files start changing
-    t0 = time.perf_counter()
-    spm_models = (_train_pieces(stream_pairs(path, tgt_path, src, tgt, names), opts, folder, chunk_size,
-                                verbose=verbose) if tokenizer == 'spm' else (None, None))
+    t0, counts = time.perf_counter(), Counter(skipped_bad_lines=0, dropped_empty=0)
+    spm_models = (_train_pieces(stream(), opts, folder, chunk_size, verbose=verbose) if tokenizer == 'spm'
+                  else (None, None))
     src_w, tgt_w = _SideWriter(folder, 'src'), _SideWriter(folder, 'tgt')
-    try: kept, valid = _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose, spm_models)
+    try: kept, valid = _pipeline(stream(), n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose, counts,
+                                 spm_models)
     finally: src_w.close(); tgt_w.close()
     if not kept: raise CorpusError("no training pair left after cleaning and filtering", path)
+    valid = valid_pairs if valid_pairs is not None else valid
+    _warn_dropped(path, counts)
     t_tok = time.perf_counter() - t0
     vocabs = {side: w.vocab(max_vocab, min_freq) for side, w in (('src', src_w), ('tgt', tgt_w))}
     for side, w in (('src', src_w), ('tgt', tgt_w)):
@@ -254,12 +263,30 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
     with atomic_path(folder / 'valid.json') as tmp:
         tmp.write_text(json.dumps(valid, ensure_ascii=False), encoding='utf-8')
     stats = dict(lines=n_lines, n_train=kept, n_valid=len(valid), src_vocab=len(vocabs['src']),
-                 tgt_vocab=len(vocabs['tgt']), tokenize_s=round(t_tok, 2), total_s=round(time.perf_counter() - t0, 2))
+                 tgt_vocab=len(vocabs['tgt']), **counts, tokenize_s=round(t_tok, 2),
+                 total_s=round(time.perf_counter() - t0, 2))
     with atomic_path(manifest) as tmp: tmp.write_text(json.dumps(dict(format=CACHE_FORMAT, key=key, options=opts,
                                                                        stats=stats), indent=1))
     if verbose: print(f"fastseq cache: {kept:,} training / {len(valid):,} validation pairs of {n_lines:,} lines in "
                       f"{stats['total_s']:.0f} s → {folder}")
     return folder
+
+
+def _valid_file_pairs(valid, opts, skip_bad_lines):
+    "The (source, target) pairs of a validation file, read, cleaned and filtered as in memory; None without one."
+    if valid is None: return None
+    df = read_tsv(valid, opts['src'], opts['tgt'], skip_bad_lines=skip_bad_lines)
+    if opts['questions']: df = question_filter(df, opts['src'], opts['tgt'])
+    return list(zip(df[opts['src']], df[opts['tgt']]))
+
+
+def _warn_dropped(path, counts):
+    "One warning per kind of line left out, as `read_tsv` and `clean_pairs` give in memory."
+    if counts['skipped_bad_lines']:
+        warnings.warn(f"{path}: skipped {counts['skipped_bad_lines']} lines with a wrong number of columns or bytes "
+                      f"that are not UTF-8", stacklevel=3)
+    if counts['dropped_empty']:
+        warnings.warn(f"{path}: dropped {counts['dropped_empty']} pairs with an empty side", stacklevel=3)
 
 
 def read_manifest(folder):
@@ -273,10 +300,11 @@ def read_manifest(folder):
 
 
 class CachedCorpus:
-    "A complete cache, read: memory-mapped training pairs, both vocabularies, validation texts and build options."
-    def __init__(self, train, src_vocab, tgt_vocab, valid, options):
+    """A complete cache, read: memory-mapped training pairs, both vocabularies, validation texts, build options and
+    the build's counts (lines skipped or dropped)."""
+    def __init__(self, train, src_vocab, tgt_vocab, valid, options, stats=None):
         self.train, self.src_vocab, self.tgt_vocab = train, src_vocab, tgt_vocab
-        self.valid, self.options = valid, options
+        self.valid, self.options, self.stats = valid, options, stats or {}
 
 
 def open_cache(folder):
@@ -286,4 +314,4 @@ def open_cache(folder):
     train = PairDataset(*(load(n) for n in ('src_ids', 'src_offsets', 'tgt_ids', 'tgt_offsets')))
     valid = [tuple(p) for p in json.loads((folder / 'valid.json').read_text(encoding='utf-8'))]
     vocabs = (Vocab.load(folder / f"{side}_vocab.json") for side in ('src', 'tgt'))
-    return CachedCorpus(train, *vocabs, valid, meta['options'])
+    return CachedCorpus(train, *vocabs, valid, meta['options'], meta.get('stats'))

@@ -8,7 +8,7 @@ from fastai.data.load import DataLoader
 from fastai.torch_core import default_device
 
 from .cache import cache_tokenizers, open_cache
-from .datasets import clean_pairs, question_filter, read_files, read_tsv
+from .datasets import clean_pairs, question_filter, read_files, read_tsv, valid_mask
 from .io import show_table
 from .pairs import PairDataset
 from .subword import make_tokenizers
@@ -128,11 +128,14 @@ class SortishDL(DataLoader):
 
 
 def _split(df, valid_pct, seed):
-    "Seeded random train/valid split of a DataFrame."
+    "Seeded random train/valid split of a DataFrame, pair by pair as the stream cache splits (`valid_mask`)."
     if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct!r}")
-    perm = np.random.RandomState(seed).permutation(len(df))
-    n_valid = max(1, int(round(len(df) * valid_pct)))
-    return df.iloc[perm[n_valid:]], df.iloc[perm[:n_valid]]
+    is_valid = valid_mask(np.random.RandomState(seed), len(df), valid_pct)
+    if is_valid.all() or not is_valid.any():
+        empty = 'training' if is_valid.all() else 'validation'
+        raise ValueError(f"valid_pct={valid_pct} of {len(df)} pairs left the {empty} split empty: change valid_pct, "
+                         f"or pass a validation set")
+    return df[~is_valid], df[is_valid]
 
 
 class Seq2SeqDataLoaders(DataLoaders):
@@ -204,8 +207,9 @@ class Seq2SeqDataLoaders(DataLoaders):
         train_ds, limits = corpus.train.limited(max_len)
         valid_ds = PairDataset.from_lists(proc.src_ids([s for s, _ in corpus.valid]),
                                           proc.tgt_ids([t for _, t in corpus.valid]), corpus.valid)
+        dropped = {k: corpus.stats.get(k, 0) for k in ('skipped_bad_lines', 'dropped_empty')}
         stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), **limits, src_vocab=len(proc.src_vocab),
-                     tgt_vocab=len(proc.tgt_vocab))
+                     tgt_vocab=len(proc.tgt_vocab), **dropped)
         return cls._from_datasets(train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose)
 
     @classmethod

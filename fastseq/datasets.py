@@ -11,8 +11,8 @@ from fastcore.xtras import Path
 from .errors import CorpusError, CorpusNotFoundError
 from .phrasebook import phrasebook
 
-__all__ = ['phrasebook', 'read_tsv', 'read_files', 'stream_pairs', 'count_lines', 'clean_pairs', 'question_filter',
-           'TATOEBA_COLUMNS']
+__all__ = ['phrasebook', 'read_tsv', 'read_files', 'stream_pairs', 'count_lines', 'strip_pairs', 'clean_pairs',
+           'valid_mask', 'question_filter', 'TATOEBA_COLUMNS']
 
 TATOEBA_COLUMNS = ('en', 'fr', 'attribution')  # the headerless ManyThings/Tatoeba export
 _RE_EN_Q, _RE_FR_Q = re.compile(r'^(Wh[^?.!]+\?)'), re.compile(r'^([^?.!]+\?)')
@@ -89,21 +89,23 @@ def read_tsv(path, src='fr', tgt='en', sep=None, names=None, skip_bad_lines=Fals
     return clean_pairs(pd.DataFrame(data, columns=[src, tgt]), src, tgt, skipped_bad_lines=bad, source=str(path))
 
 
-def _file_pairs(src_path, tgt_path):
-    "(line, source, target) of two line-aligned files, lazily; a length mismatch names the line where one ran out."
-    for s, t in zip_longest(_decoded_lines(src_path), _decoded_lines(tgt_path)):
+def _file_pairs(src_path, tgt_path, skip_bad=False):
+    """(line, source, target) of two line-aligned files, lazily; a length mismatch names the line where one ran out.
+    A line that is not UTF-8 on either side raises, or with `skip_bad` comes as (line, None, None)."""
+    for s, t in zip_longest(_decoded_lines(src_path, skip_bad), _decoded_lines(tgt_path, skip_bad)):
         if s is None or t is None:
             (short, long), line = ((src_path, tgt_path), t[0]) if s is None else ((tgt_path, src_path), s[0])
             raise CorpusError(f"the files are not line-aligned: {long} goes on past the end of this one", short, line)
-        yield s[0], s[1], t[1]
+        yield (s[0], None, None) if s[1] is None or t[1] is None else (s[0], s[1], t[1])
 
 
-def stream_pairs(path, tgt_path=None, src='fr', tgt='en', names=None, sep=None):
-    "(line number, source text, target text) of a TSV/CSV (`tgt_path` None) or of two line-aligned files, lazily."
+def stream_pairs(path, tgt_path=None, src='fr', tgt='en', names=None, sep=None, skip_bad_lines=False):
+    """(line number, source text, target text) of a TSV/CSV (`tgt_path` None) or of two line-aligned files, lazily;
+    with `skip_bad_lines`, a bad line comes as (line number, None, None) for the reader to count."""
     if tgt_path is None:
         path = _existing(path)
-        return _tsv_rows(path, src, tgt, _sep_for(path, sep), names)
-    return _file_pairs(_existing(path, 'source file'), _existing(tgt_path, 'target file'))
+        return _tsv_rows(path, src, tgt, _sep_for(path, sep), names, skip_bad_lines)
+    return _file_pairs(_existing(path, 'source file'), _existing(tgt_path, 'target file'), skip_bad_lines)
 
 
 def read_files(src_path, tgt_path, src='fr', tgt='en'):
@@ -121,17 +123,32 @@ def count_lines(path):
     return n
 
 
-def clean_pairs(df, src, tgt, source='DataFrame', **counts):
-    "Strip whitespace and drop pairs with an empty side; counts of what was dropped go in `df.attrs`."
-    for c in (src, tgt):
-        if c not in df.columns: raise CorpusError(f"no column {c!r}; the columns are {list(df.columns)}", source)
+def strip_pairs(df, src, tgt):
+    """The one cleaner of both pipelines (in memory and the stream cache): whitespace stripped, pairs with an empty
+    side dropped; returns the kept pairs, in order, and how many were dropped."""
     df = pd.DataFrame({c: df[c].fillna('').astype(str).str.strip() for c in (src, tgt)})
     empty = (df[src] == '') | (df[tgt] == '')
-    if empty.all(): raise CorpusError("no pair has text on both sides", source)
-    if empty.any(): warnings.warn(f"{source}: dropped {int(empty.sum())} pairs with an empty side", stacklevel=2)
-    df = df[~empty].reset_index(drop=True)
-    df.attrs.update(counts, dropped_empty=int(empty.sum()), source=source)
-    return df
+    return df[~empty].reset_index(drop=True), int(empty.sum())
+
+
+def clean_pairs(df, src, tgt, source='DataFrame', **counts):
+    "`strip_pairs` of a whole corpus: a warning counts the dropped pairs, `df.attrs` keeps the counts."
+    for c in (src, tgt):
+        if c not in df.columns: raise CorpusError(f"no column {c!r}; the columns are {list(df.columns)}", source)
+    kept, n_empty = strip_pairs(df, src, tgt)
+    if not len(kept): raise CorpusError("no pair has text on both sides", source)
+    if n_empty: warnings.warn(f"{source}: dropped {n_empty} pairs with an empty side", stacklevel=2)
+    kept.attrs.update({**df.attrs, **counts}, source=source)       # counts of an earlier read or cleaning carry on
+    kept.attrs['dropped_empty'] = df.attrs.get('dropped_empty', 0) + n_empty
+    return kept
+
+
+def valid_mask(rng, n, valid_pct):
+    """The one splitter of both pipelines: for each of the next `n` pairs, whether it goes to validation, drawn from
+    `rng` (a seeded `np.random.RandomState`). Pair by pair, so a stream read in chunks splits exactly as the whole
+    corpus does in memory; the validation share is `valid_pct` on average rather than exactly (a permutation, as
+    fastai's `RandomSplitter` draws, would need the whole corpus at once)."""
+    return rng.random_sample(n) < valid_pct
 
 
 def question_filter(df, src='fr', tgt='en'):

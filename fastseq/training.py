@@ -156,12 +156,14 @@ def _dataloaders(data, valid, c: TrainConfig, path, device):
 
 def _streamed_dataloaders(data, valid, c: TrainConfig, path, device):
     "DataLoaders over a stream cache of `data` (built by process 0 alone when there are several)."
-    if str(data) == 'phrasebook' or isinstance(data, pd.DataFrame) or valid is not None:
-        raise OptionError("stream_cache needs data as a file and no valid", 'stream_cache', 'data', 'valid')
+    if str(data) == 'phrasebook' or any(isinstance(x, pd.DataFrame) for x in (data, valid)):
+        raise OptionError("stream_cache reads data (and valid) from files, not the phrasebook or a DataFrame",
+                          'stream_cache', 'data', 'valid')
     build = lambda: build_cache(data, c.stream_cache, tgt_path=c.data_tgt, src=c.src, tgt=c.tgt,
                                 questions=c.questions, valid_pct=c.valid_pct, seed=c.seed, min_freq=c.min_freq,
                                 normalize=c.normalize, n_workers=c.workers, verbose=rank_distrib() == 0,
-                                tokenizer=c.tokenizer, vocab_sz=c.vocab_sz, joint_vocab=c.joint_vocab)
+                                tokenizer=c.tokenizer, vocab_sz=c.vocab_sz, joint_vocab=c.joint_vocab,
+                                skip_bad_lines=c.skip_bad_lines, valid=valid)
     if is_distributed():   # not fastai's rank0_first: its DistributedTrainer lacks cpu=True
         init_distributed()
         if rank_distrib() == 0: build()

@@ -120,3 +120,40 @@ def test_a_subword_cache_trains_pieces_on_its_training_split_and_tokenizes_with_
     assert dls.processor.tgt_text(tgt.tolist()) == ' '.join(train[3][1].split())
     with pytest.raises(ValueError, match="tokenizer must be one of spacy, spm, got 'bpe'"):
         build_cache(*two_files[:1], tmp_path / 'c2', tgt_path=two_files[1], tokenizer='bpe', verbose=False)
+
+
+def test_one_split_for_one_seed_in_memory_and_through_the_cache_and_bad_lines_skipped_alike(small_df, tmp_path):
+    "The same cleaner and splitter: a TSV with a malformed line and an empty side gives the same validation pairs."
+    lines = ['fr\ten'] + [f"{s}\t{t}" for s, t in zip(small_df.fr, small_df.en)]
+    lines[50], lines[90] = 'une ligne sans tabulation', '  \tThe French side is empty.'
+    tsv = tmp_path / 'c.tsv'
+    tsv.write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    with pytest.warns(UserWarning, match='skipped 1 lines'):
+        folder = build_cache(tsv, tmp_path / 'cache', valid_pct=0.15, seed=5, n_workers=0, chunk_size=37,
+                             skip_bad_lines=True, verbose=False)
+    cached = Seq2SeqDataLoaders.from_cache(folder, bs=16, device='cpu', verbose=False)
+    with pytest.warns(UserWarning):
+        in_memory = Seq2SeqDataLoaders.from_tsv(tsv, valid_pct=0.15, seed=5, skip_bad_lines=True, device='cpu',
+                                                verbose=False)
+    assert cached.valid_pairs() == in_memory.valid_pairs() and len(cached.valid_pairs()) > 40
+    assert cached.vocab == in_memory.vocab
+    assert cached.stats['skipped_bad_lines'] == in_memory.stats['skipped_bad_lines'] == 1
+    assert cached.stats['dropped_empty'] == in_memory.stats['dropped_empty'] == 1
+    assert len(cached.train_ds) + cached.stats['dropped_long'] + len(cached.valid_ds) == len(small_df) - 2
+
+
+def test_train_through_the_stream_cache_skips_bad_lines_and_reads_a_validation_file(small_df, tmp_path):
+    from conftest import call
+    lines = ['fr\ten'] + [f"{s}\t{t}" for s, t in zip(small_df.fr[:300], small_df.en[:300])]
+    lines[20] = 'une ligne sans tabulation'
+    (tmp_path / 'train.tsv').write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    small_df[500:].to_csv(tmp_path / 'valid.tsv', sep='\t', index=False)
+    args = ['train', '--data', tmp_path / 'train.tsv', '--stream-cache', tmp_path / 'cache', '--workers', '0',
+            '--epochs', '1', '--bs', '32', '--emb-sz', '16', '--n-hid', '16', '--vecs-src', 'none', '--vecs-tgt',
+            'none', '--eval-beam', '0', '--out', tmp_path / 'm.pkl']
+    refused = call(*args)
+    assert refused.returncode == 2 and 'line 21' in refused.stderr and 'skip_bad_lines' in refused.stderr
+    r = call(*args, '--skip-bad-lines', '--valid', tmp_path / 'valid.tsv')
+    assert r.returncode == 0, r.stderr
+    assert '1 skipped bad lines' in r.stdout and '299 training / 100 validation pairs' in r.stdout
+    assert (tmp_path / 'm.pkl').is_file()

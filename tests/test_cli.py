@@ -131,7 +131,8 @@ def test_train_within_a_time_budget_then_beam_evaluation(tmp_path, capsys):
     assert r.returncode == 0, r.stderr
     epoch_lines = [l for l in r.stdout.splitlines() if l.split() and l.split()[0].isdigit()]
     assert 1 <= len(epoch_lines) < 50 and out.exists()
-    assert re.search(r'valid \(40 pairs, beam 2, .*BLEU [\d.]+ \(sacrebleu default, detokenized\), [\d.]+ '
+    n_valid = re.search(r'/ (\d+) validation pairs', r.stdout).group(1)
+    assert re.search(rf'valid \({n_valid} pairs, beam 2, .*BLEU [\d.]+ \(sacrebleu default, detokenized\), [\d.]+ '
                      r'\(lowercased, tokenized\); chrF [\d.]+', r.stdout)
     assert main(['train', '--n-pairs', '200', '--time-budget', '1', '--resume', '--out', str(out)]) == 2
     assert '--resume cannot continue a run with --freeze-epochs or --time-budget' in capsys.readouterr().err
