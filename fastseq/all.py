@@ -24,7 +24,8 @@ from .pairs import PairDataset
 from .precision import Autocast, precision_callbacks, resolve_precision
 from .subword import SubwordTokenizer, train_sentencepiece
 from .tokenize import Seq2SeqTokenizer
-from .training import PRESETS, TrainConfig, evaluate, evaluation_line, model_options, run_demo, train
+from .config import PRESETS, TrainConfig, model_options
+from .training import evaluate, evaluation_line, run_demo, train
 from .vocab import Vocab
 
 __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttention', 'make_attention', 'AverageWeights',

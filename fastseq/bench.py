@@ -13,7 +13,7 @@ from .inference import Translator, decode_batch
 from .learner import seq2seq_learner
 from .precision import (ProjectionInLoss, decoding_dtype, precision_callbacks, prepare_device, projection_in,
                         resolve_precision)
-from .training import TrainConfig, model_options
+from .config import TrainConfig, model_options
 
 __all__ = ['LESSON', 'matmul_peak', 'train_flops_per_token', 'bench_data',
            'bench_train', 'bench_decode', 'run_bench']

@@ -1,9 +1,12 @@
 """The `fastseq` command: train, translate, evaluate, demo, bench, serve."""
 import argparse
+import ast
 import json
 import re
 import sys
+import typing
 import warnings
+from dataclasses import MISSING, fields
 from itertools import islice
 
 # fastai's layers.py scripts functions when imported, which torch ≥ 2.14 answers with this warning before any output
@@ -11,11 +14,9 @@ warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated',
 
 from . import training  # noqa: E402
 from .errors import CorpusError, ModelFileError, NonFiniteLossError  # noqa: E402
-from .attention import SCORES  # noqa: E402
 from .inference import load_ensemble, load_translator  # noqa: E402
-from .model import CELLS  # noqa: E402
 from .precision import DECODING_PRECISIONS, PRECISIONS  # noqa: E402
-from .training import PRESETS  # noqa: E402
+from .config import PRESETS, TrainConfig  # noqa: E402
 
 __all__ = ['main']
 
@@ -23,62 +24,36 @@ __all__ = ['main']
 def _add_train(sub):
     p = sub.add_parser('train', help='train a model on a TSV corpus, two line-aligned files or the phrasebook',
                        argument_default=argparse.SUPPRESS,
-                       description="Options left out take the preset's values (fastseq.training.PRESETS).")
+                       description="Options left out take the preset's values (fastseq.config.PRESETS); the values "
+                                   "in brackets are the default preset's.")
     p.add_argument('--data', default='phrasebook', help="TSV/CSV file, or 'phrasebook' (generated, default)")
     p.add_argument('--valid', default=None, help='separate validation TSV (default: a seeded random split)')
     p.add_argument('--preset', default='default', choices=list(PRESETS), help='default values of every option')
-    p.add_argument('--src'); p.add_argument('--tgt')
-    p.add_argument('--n-pairs', type=int, help='phrasebook size')
-    p.add_argument('--valid-pct', type=float)
-    p.add_argument('--epochs', type=int, help='epochs (with --time-budget: at most this many)')
-    p.add_argument('--time-budget', type=float, metavar='MINUTES',
-                   help='plan the one-cycle schedule by the clock so that training ends within MINUTES')
-    p.add_argument('--eval-beam', type=int, metavar='K',
-                   help='after training, decode the whole validation split with beam K and print BLEU both ways')
-    p.add_argument('--no-normalize', dest='normalize', action='store_false',
-                   help='tokenize raw text (default: unify apostrophes and typographic spaces first)')
-    p.add_argument('--questions', action='store_true', help="keep only the lesson's 'Wh… ?' question pairs")
-    p.add_argument('--lr', help="learning rate, or 'auto' to take lr_find's suggestion")
-    p.add_argument('--bs', type=int)
-    p.add_argument('--label-smoothing', type=float, metavar='EPS',
-                   help='label smoothing of the training loss (the validation loss stays plain cross-entropy)')
-    p.add_argument('--average', type=int, metavar='N',
-                   help='end with the mean of N weight snapshots taken over the last fifth of training (0: off)')
-    p.add_argument('--emb-sz', type=int, help='embedding size (also the attention and decoder hidden sizes)')
-    p.add_argument('--n-hid', type=int, help='encoder hidden size')
-    p.add_argument('--n-layers', type=int)
-    p.add_argument('--bidir', action='store_true', help='bidirectional encoder')
-    p.add_argument('--cell', choices=list(CELLS), help='recurrent cell of encoder and decoder (default gru)')
-    p.add_argument('--score', choices=list(SCORES), help="attention score: additive (default), or Luong's dot, "
-                                                         "general or concat")
-    p.add_argument('--vecs-src', help="fastText .bin/.vec file for the source embeddings, 'train', or 'none'")
-    p.add_argument('--vecs-tgt', help="fastText .bin/.vec file for the target embeddings (and tied output), 'train', "
-                                      "or 'none' (random)")
-    p.add_argument('--freeze-epochs', type=int, help='first train this many epochs with embeddings frozen')
-    p.add_argument('--tf-start', type=float); p.add_argument('--tf-end', type=float)
-    p.add_argument('--tf-warmup', type=float, help='fraction of training before forcing starts to decay')
-    p.add_argument('--min-freq', type=int)
-    p.add_argument('--tokenizer', choices=['spacy', 'spm'],
-                   help="spacy: words with case markers (default); spm: SentencePiece subword units trained on --data")
-    p.add_argument('--vocab-sz', type=int, help='with --tokenizer spm: pieces per language at most (default 8000)')
-    p.add_argument('--joint-vocab', action='store_true',
-                   help='with --tokenizer spm: one piece model for both languages')
-    p.add_argument('--max-len', type=int, help='drop training pairs longer than this (default: 99th percentile)')
-    p.add_argument('--skip-bad-lines', action='store_true',
-                   help='skip (and count) TSV lines with a wrong column count or bytes that are not UTF-8')
-    p.add_argument('--stream-cache', metavar='DIR', help='stream --data (a TSV, or the source side with --data-tgt) '
-                   'into a memory-mapped cache in DIR, reused when complete, and train from it: for corpora larger '
-                   'than memory; validation is a --valid-pct split')
-    p.add_argument('--data-tgt', help='the target side, line-aligned with --data (one sentence per line)')
-    p.add_argument('--workers', type=int, help='with --stream-cache: tokenizing processes (0: this one)')
-    p.add_argument('--seed', type=int)
-    p.add_argument('--precision', choices=PRECISIONS, help="fp32, bf16, fp16 (GPU) or 'auto' (default): what measures "
-                                                          "faster here; GRUs, their states and the loss stay fp32")
-    p.add_argument('--device', help="'cpu', 'cuda' or 'cuda:N' (default: a GPU when there is one)")
-    p.add_argument('--plot-dir', help='save PNGs here: lr_find (run even with a fixed --lr), losses, attention')
-    p.add_argument('--out', help='where to export the trained learner (a checkpoint is kept beside it after every '
-                                 'epoch: OUT-stem.checkpoint.pth)')
-    p.add_argument('--resume', action='store_true', help="continue from OUT's checkpoint with the same arguments")
+    _add_config_flags(p, TrainConfig)
+
+
+def _add_config_flags(p, config):
+    "One flag per field of the dataclass `config`: help, type, choices and metavar from the field's metadata."
+    hints = typing.get_type_hints(config)
+    for f in fields(config):
+        meta, flag = f.metadata, '--' + f.name.replace('_', '-')
+        default = f.default_factory() if f.default is MISSING else f.default
+        kw = dict(help=meta['help'] + ('' if default in (None, {}) else f" [{default}]"),
+                  **{k: meta[k] for k in ('choices', 'metavar') if k in meta})
+        kind = meta.get('type', hints[f.name])
+        if kind is bool: p.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
+        else: p.add_argument(flag, type=_key_values if kind is dict else kind, **kw)
+
+
+def _key_values(text):
+    "KEY=VALUE,... as a dict; each value read as a Python literal where it is one (0.1, True), else as a string."
+    out = {}
+    for item in filter(None, text.split(',')):
+        key, sep, value = item.partition('=')
+        if not sep: raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {item!r}")
+        try: out[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError): out[key.strip()] = value.strip()
+    return out
 
 
 def _add_decoding_flags(p):

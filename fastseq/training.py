@@ -5,17 +5,18 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
 import torch
 from fastai.callback.progress import ProgressCallback
 from fastai.torch_core import distrib_barrier, rank_distrib, set_seed
+from fastcore.meta import delegates
 from fastcore.xtras import Path
 
 from .averaging import AverageWeights
 from .cache import build_cache
 from .callbacks import EpochPrinter, TeacherForcing, TimeBudget
+from .config import TrainConfig, model_options
 from .checkpoint import CheckpointEveryEpoch, checkpoint_extra, resume as resume_fit
 from .data import Seq2SeqDataLoaders
 from .datasets import phrasebook, read_files, read_tsv
@@ -26,79 +27,9 @@ from .learner import seq2seq_learner
 from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
 from .precision import precision_callbacks, precision_label, prepare_device, resolve_precision
 
-__all__ = ['TrainConfig', 'PRESETS', 'model_options', 'training_device', 'train', 'evaluate', 'evaluation_line',
+__all__ = ['training_device', 'train', 'evaluate', 'evaluation_line',
            'plain_progress', 'lr_find_plot', 'checkpoint_path', 'fit_with_frozen_embeddings', 'run_demo',
            'DEMO_SENTENCES']
-
-
-@dataclass
-class TrainConfig:
-    """Every option of `train` (and of `fastseq train`), with the 'default' preset's values: the best recipe measured on
-    Tatoeba (docs/results.md), meant for a real corpus with `time_budget`."""
-    src: str = 'fr'; tgt: str = 'en'                        # column names / languages
-    data_tgt: str = None                                    # the target file, when `data` is the source file
-    n_pairs: int = 20000                                    # phrasebook size (data='phrasebook')
-    valid_pct: float = 0.1                                  # random validation split when `valid` is None
-    normalize: bool = True; questions: bool = False; skip_bad_lines: bool = False
-    min_freq: int = 2; max_len: int = 30                    # vocabulary; training pairs over max_len dropped
-    tokenizer: str = 'spacy'; vocab_sz: int = 8000          # 'spacy' words or 'spm' SentencePiece pieces (≤ vocab_sz)
-    joint_vocab: bool = False                               # spm: one piece model over both languages
-    stream_cache: str = None; workers: int = 1              # a memory-mapped cache folder, tokenizing processes
-    emb_sz: int = 300; n_hid: int = 256; n_layers: int = 2; bidir: bool = True
-    cell: str = 'gru'; score: str = 'additive'             # recurrent cell (gru, lstm); attention score
-    arch: dict = field(default_factory=dict)                # further `Seq2SeqConfig` options (dropouts, attention)
-    vecs_src: str = 'train'; vecs_tgt: str = 'train'        # fastText .bin/.vec, 'train', or None / 'none'
-    epochs: int = None; lr: float = 3e-3; bs: int = 125     # epochs None: 8, or what a time budget allows; lr 'auto'
-    label_smoothing: float = 0.1                            # of the training loss; validation reports plain CE
-    average: int = 0                                        # snapshots averaged over the last fifth of training
-    time_budget: float = None                               # minutes: the schedule follows the clock
-    freeze_epochs: int = 0
-    tf_start: float = 1.; tf_end: float = 0.8; tf_warmup: float = 0.5
-    seed: int = 42
-    precision: str = 'auto'; device: str = None             # fp32/bf16/fp16 or 'auto'; None: a GPU when there is one
-    out: str = 'model.pkl'; plot_dir: str = None; resume: bool = False; eval_beam: int = 5
-
-    @classmethod
-    def from_preset(cls, name='default', **overrides):
-        "The config of preset `name` with `overrides`; an unknown preset or option is an error naming the valid ones."
-        if name not in PRESETS:
-            raise OptionError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}", 'preset')
-        valid = [f.name for f in fields(cls)]
-        unknown = sorted(set(overrides) - set(valid))
-        if unknown:
-            raise TypeError(f"unknown training option(s) {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
-        c = replace(cls(), **{**PRESETS[name], **overrides})
-        for side in ('vecs_src', 'vecs_tgt'):
-            if getattr(c, side) == 'none': setattr(c, side, None)       # the command line's way to say no vectors
-        return c
-
-    @property
-    def n_epochs(self):
-        "Epochs to plan: as given; else 8, or with a time budget a ceiling the budget ends first (100)."
-        return self.epochs if self.epochs is not None else 100 if self.time_budget else 8
-
-
-_PLAIN = dict(min_freq=1, max_len=None, bs=64, bidir=False, vecs_src=None, vecs_tgt=None, lr=3e-3, tf_end=0.,
-              tf_warmup=0., label_smoothing=0., average=0, eval_beam=0)   # the options before any recipe
-
-PRESETS = {
-    'default': {},
-    # the lesson's sizes and its constant teacher forcing of 0.5
-    'lesson': dict(_PLAIN, emb_sz=300, n_hid=256, n_layers=2, bidir=False, bs=125, lr=2e-3, tf_start=0.5, tf_end=0.5),
-    # the phrasebook demo (docs/results.md)
-    'demo': dict(_PLAIN, n_pairs=20000, valid_pct=0.05, seed=0, epochs=8, lr=1e-2, emb_sz=128, n_hid=128, bidir=True,
-                 tf_end=0.5, tf_warmup=0.5, arch=dict(emb_drop=0.05, enc_drop=0.1, dec_drop=0.1, out_drop=0.1)),
-    # the recipe before label smoothing and the lower learning rate, with the 30-minute budget it was measured at
-    'tatoeba': dict(label_smoothing=0., lr=5e-3, time_budget=30)}
-
-
-def model_options(c: TrainConfig):
-    """`Seq2SeqConfig` options of a config: one size for embeddings, attention and decoder; a side with vectors from
-    a file takes its embedding size from them (vectors trained with 'train' take `emb_sz`)."""
-    sizes = {f'emb_sz_{side}': c.emb_sz for side, vecs in (('src', c.vecs_src), ('tgt', c.vecs_tgt))
-             if vecs in (None, 'train')}
-    return dict(att_sz=c.emb_sz, n_hid_enc=c.n_hid, n_layers_enc=c.n_layers, n_layers_dec=c.n_layers, bidir=c.bidir,
-                cell=c.cell, score=c.score, **sizes, **c.arch)
 
 
 def plain_progress(learn):
@@ -196,6 +127,7 @@ def _check_options(c: TrainConfig):
     _learning_rate(c.lr)
 
 
+@delegates(TrainConfig)   # the signature lists every option (help(), tab completion); passed ones override the preset
 def train(data='phrasebook', valid=None, *, preset='default', **options):
     """Train a translator and return its Learner. `data`: a TSV/CSV file, the source file of two line-aligned files
     (with `data_tgt`), a DataFrame, or 'phrasebook'; `valid`: a file or DataFrame (default: a `valid_pct` split).

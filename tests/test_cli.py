@@ -24,11 +24,13 @@ def exported(tmp_path_factory):
     plots = out.parent / 'plots'
     r = call('train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '1', '--bs', '32', '--emb-sz', '32',
              '--n-hid', '24', '--lr', '1e-2', '--plot-dir', plots, '--out', out, '--label-smoothing', '0.1',
-             '--average', '2', '--score', 'general')
+             '--average', '2', '--score', 'general', '--arch', 'out_drop=0.2,attend_after_rnn=False', '--no-bidir')
     assert r.returncode == 0, r.stderr
     assert 'weights averaged over 2 snapshots' in r.stdout
     learn = load_translator(out)
     assert learn.model.config.score == 'general' and learn.loss_func.smoothing == 0.1 and learn.trained_in == 'fp32'
+    c = learn.model.config
+    assert (c.out_drop, c.attend_after_rnn, c.bidir) == (0.2, False, False)      # --arch KEY=VALUE,... and --no-bidir
     assert 'lr_find suggests' in r.stdout and 'training at lr 1.00e-02' in r.stdout and 'exported to' in r.stdout
     assert out.exists()
     for png in ('lr_find.png', 'losses.png', 'attention_0.png'): assert (plots / png).stat().st_size > 5000
@@ -195,3 +197,15 @@ def test_no_command_prints_the_future_warning_of_a_newer_torch():
     r = subprocess.run([sys.executable, '-c', cmd, 'translate', '--help'], capture_output=True, text=True)
     assert r.returncode == 0 and 'usage: fastseq translate' in r.stdout
     assert 'jit.script' not in r.stderr and 'FutureWarning: other' in r.stderr
+
+
+def test_train_flags_are_the_config_fields(capsys):
+    "`fastseq train --help` lists every `TrainConfig` field as a flag, declared nowhere else."
+    from dataclasses import fields
+    from fastseq.config import TrainConfig
+    with pytest.raises(SystemExit): main(['train', '--help'])
+    text = capsys.readouterr().out
+    missing = [f.name for f in fields(TrainConfig) if f"--{f.name.replace('_', '-')}" not in text]
+    assert not missing and '--no-normalize' in text and '[3e-3]' not in text and '[0.003]' in text
+    with pytest.raises(SystemExit): main(['train', '--arch', 'out_drop'])
+    assert "expected KEY=VALUE, got 'out_drop'" in capsys.readouterr().err

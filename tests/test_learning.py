@@ -9,7 +9,8 @@ from fastai.learner import load_learner
 
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.datasets import phrasebook
-from fastseq.training import DEMO_SENTENCES, TrainConfig, run_demo
+from fastseq.config import TrainConfig
+from fastseq.training import DEMO_SENTENCES, run_demo
 
 matplotlib.use('Agg')  # tests only: no display here
 

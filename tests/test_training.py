@@ -5,7 +5,8 @@ import sacrebleu
 
 import fastseq
 from fastseq.errors import OptionError
-from fastseq.training import PRESETS, TrainConfig, evaluate
+from fastseq.config import PRESETS, TrainConfig
+from fastseq.training import evaluate
 
 
 def test_train_from_a_dataframe_exports_checkpoints_and_evaluates(small_df, tmp_path, capsys):

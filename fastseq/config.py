@@ -1,0 +1,123 @@
+"""`TrainConfig`, every option of `train` declared once: its default (the 'default' preset's value), its help and how
+the command line reads it, from which `fastseq train`'s flags are generated; the presets; the model options a config
+gives `seq2seq_learner`."""
+from dataclasses import dataclass, field, fields, replace
+
+from .attention import SCORES
+from .errors import OptionError
+from .model import CELLS
+from .precision import PRECISIONS
+from .subword import TOKENIZERS
+
+__all__ = ['TrainConfig', 'PRESETS', 'option', 'model_options']
+
+
+def option(default, help, **cli):
+    """A `TrainConfig` field: its default, its help, and for the command line optionally `type` (else the field's
+    annotation), `choices` and `metavar`."""
+    if isinstance(default, dict): return field(default_factory=lambda: dict(default), metadata=dict(help=help, **cli))
+    return field(default=default, metadata=dict(help=help, **cli))
+
+
+@dataclass
+class TrainConfig:
+    """Every option of `train` (and of `fastseq train`), with the 'default' preset's values: the best recipe measured on
+    Tatoeba (docs/results.md), meant for a real corpus with `time_budget`."""
+    # corpus
+    src: str = option('fr', 'source column name and language')
+    tgt: str = option('en', 'target column name and language')
+    data_tgt: str = option(None, 'the target side, line-aligned with --data (one sentence per line)')
+    n_pairs: int = option(20000, 'phrasebook size (with --data phrasebook)')
+    valid_pct: float = option(0.1, 'share of pairs drawn for validation when no --valid is given')
+    normalize: bool = option(True, 'unify apostrophes and typographic spaces before tokenizing')
+    questions: bool = option(False, "keep only the lesson's 'Wh… ?' question pairs")
+    skip_bad_lines: bool = option(False, 'skip (and count) lines with a wrong column count or bytes that are not '
+                                  'UTF-8')
+    min_freq: int = option(2, 'vocabulary: words seen fewer times in training are unknown')
+    max_len: int = option(30, 'drop training pairs longer than this many tokens (none: the 99th percentile)')
+    tokenizer: str = option('spacy', 'spacy: words with case markers; spm: SentencePiece subword units trained on '
+                            '--data', choices=TOKENIZERS)
+    vocab_sz: int = option(8000, 'with --tokenizer spm: pieces per language at most')
+    joint_vocab: bool = option(False, 'with --tokenizer spm: one piece model for both languages')
+    stream_cache: str = option(None, 'stream --data into a memory-mapped cache in DIR (reused when complete) and train '
+                               'from it: for corpora larger than memory', metavar='DIR')
+    workers: int = option(1, 'with --stream-cache: tokenizing processes (0: this one)')
+    # model
+    emb_sz: int = option(300, 'embedding size, also the attention and decoder hidden sizes')
+    n_hid: int = option(256, 'encoder hidden size')
+    n_layers: int = option(2, 'recurrent layers of encoder and decoder')
+    bidir: bool = option(True, 'bidirectional encoder')
+    cell: str = option('gru', 'recurrent cell of encoder and decoder', choices=tuple(CELLS))
+    score: str = option('additive', "attention score: additive, or Luong's dot, general or concat", choices=SCORES)
+    arch: dict = option({}, 'further Seq2SeqConfig options, as KEY=VALUE,... (dropouts, attention order)',
+                        metavar='KEY=VALUE,...')
+    vecs_src: str = option('train', "source embeddings: a fastText .bin/.vec file, 'train' (trained on the corpus) or "
+                           "'none' (random)")
+    vecs_tgt: str = option('train', "target embeddings and tied output: a fastText .bin/.vec file, 'train' or 'none'")
+    # schedule
+    epochs: int = option(None, 'epochs (default 8; with --time-budget at most this many)')
+    lr: float = option(3e-3, "learning rate, or 'auto' to take lr_find's suggestion", type=str)
+    bs: int = option(125, 'sentences per batch')
+    label_smoothing: float = option(0.1, 'label smoothing of the training loss (validation reports plain '
+                                    'cross-entropy)', metavar='EPS')
+    average: int = option(0, 'end with the mean of N weight snapshots taken over the last fifth of training (0: off)',
+                          metavar='N')
+    time_budget: float = option(None, 'plan the one-cycle schedule by the clock so that training ends within MINUTES',
+                                metavar='MINUTES')
+    freeze_epochs: int = option(0, 'first train this many epochs with the embeddings frozen')
+    tf_start: float = option(1., 'teacher forcing at the start')
+    tf_end: float = option(0.8, 'teacher forcing at the end, reached linearly after --tf-warmup')
+    tf_warmup: float = option(0.5, 'share of training before teacher forcing starts to decay')
+    seed: int = option(42, 'seed of the split, the vocabularies, the initial weights and the batch order')
+    # where and how
+    precision: str = option('auto', "fp32, bf16, fp16 (GPU) or auto: bf16 where this device trains faster in it (a "
+                            "table of CPU kinds); GRUs, their states and the loss stay fp32", choices=PRECISIONS)
+    device: str = option(None, "'cpu', 'cuda' or 'cuda:N' (default: a GPU when there is one)")
+    out: str = option('model.pkl', 'where to export the trained learner; its checkpoint is kept beside it '
+                      '(OUT-stem.checkpoint.pth)')
+    plot_dir: str = option(None, 'save PNGs here: lr_find (run even with a fixed --lr), losses, attention')
+    resume: bool = option(False, "continue from OUT's checkpoint with the same arguments")
+    eval_beam: int = option(5, 'after training, decode the validation split with beam K and print BLEU (0: skip)',
+                            metavar='K')
+
+    @classmethod
+    def from_preset(cls, name='default', **overrides):
+        "The config of preset `name` with `overrides`; an unknown preset or option is an error naming the valid ones."
+        if name not in PRESETS:
+            raise OptionError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}", 'preset')
+        valid = [f.name for f in fields(cls)]
+        unknown = sorted(set(overrides) - set(valid))
+        if unknown:
+            raise TypeError(f"unknown training option(s) {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
+        c = replace(cls(), **{**PRESETS[name], **overrides})
+        for side in ('vecs_src', 'vecs_tgt'):
+            if getattr(c, side) == 'none': setattr(c, side, None)       # the command line's way to say no vectors
+        return c
+
+    @property
+    def n_epochs(self):
+        "Epochs to plan: as given; else 8, or with a time budget a ceiling the budget ends first (100)."
+        return self.epochs if self.epochs is not None else 100 if self.time_budget else 8
+
+
+_PLAIN = dict(min_freq=1, max_len=None, bs=64, bidir=False, vecs_src=None, vecs_tgt=None, lr=3e-3, tf_end=0.,
+              tf_warmup=0., label_smoothing=0., average=0, eval_beam=0)   # the options before any recipe
+
+PRESETS = {
+    'default': {},
+    # the lesson's sizes and its constant teacher forcing of 0.5
+    'lesson': dict(_PLAIN, emb_sz=300, n_hid=256, n_layers=2, bidir=False, bs=125, lr=2e-3, tf_start=0.5, tf_end=0.5),
+    # the phrasebook demo (docs/results.md)
+    'demo': dict(_PLAIN, n_pairs=20000, valid_pct=0.05, seed=0, epochs=8, lr=1e-2, emb_sz=128, n_hid=128, bidir=True,
+                 tf_end=0.5, tf_warmup=0.5, arch=dict(emb_drop=0.05, enc_drop=0.1, dec_drop=0.1, out_drop=0.1)),
+    # the recipe before label smoothing and the lower learning rate, with the 30-minute budget it was measured at
+    'tatoeba': dict(label_smoothing=0., lr=5e-3, time_budget=30)}
+
+
+def model_options(c: TrainConfig):
+    """`Seq2SeqConfig` options of a config: one size for embeddings, attention and decoder; a side with vectors from
+    a file takes its embedding size from them (vectors trained with 'train' take `emb_sz`)."""
+    sizes = {f'emb_sz_{side}': c.emb_sz for side, vecs in (('src', c.vecs_src), ('tgt', c.vecs_tgt))
+             if vecs in (None, 'train')}
+    return dict(att_sz=c.emb_sz, n_hid_enc=c.n_hid, n_layers_enc=c.n_layers, n_layers_dec=c.n_layers, bidir=c.bidir,
+                cell=c.cell, score=c.score, **sizes, **c.arch)
