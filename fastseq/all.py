@@ -7,7 +7,7 @@ from .bench import run_bench
 from .cache import CachedCorpus, build_cache, open_cache
 from .callbacks import (AttentionCapture, EpochPrinter, StopOnNonFiniteLoss, TeacherForcing, ThroughputMeter,
                         TimeBudget, forcing_probability)
-from .checkpoint import CheckpointEveryEpoch, load_checkpoint, resume, save_checkpoint
+from .checkpoint import SaveCheckpoint, load_checkpoint, resume, save_checkpoint
 from .data import Seq2SeqDataLoaders, SortishDL, TextProcessor, pad_batch
 from .datasets import clean_pairs, phrasebook, question_filter, read_files, read_tsv, stream_pairs
 from .decode import beam_search, greedy_decode, length_penalty, max_output_lens
@@ -32,7 +32,7 @@ __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttentio
            'Ensemble', 'load_ensemble', 'SubwordTokenizer', 'train_sentencepiece', 'run_bench', 'CachedCorpus',
            'build_cache', 'open_cache',
            'AttentionCapture', 'Autocast', 'EpochPrinter', 'StopOnNonFiniteLoss', 'TeacherForcing', 'ThroughputMeter',
-           'TimeBudget', 'forcing_probability', 'CheckpointEveryEpoch', 'load_checkpoint', 'resume', 'save_checkpoint',
+           'TimeBudget', 'forcing_probability', 'SaveCheckpoint', 'load_checkpoint', 'resume', 'save_checkpoint',
            'Seq2SeqDataLoaders', 'SortishDL', 'TextProcessor', 'pad_batch', 'clean_pairs', 'phrasebook',
            'question_filter', 'read_files', 'read_tsv', 'stream_pairs', 'beam_search', 'greedy_decode',
            'length_penalty', 'max_output_lens', 'distributed', 'is_distributed', 'Coverage', 'auto_epochs',

@@ -77,6 +77,8 @@ class TrainConfig:
                       '(OUT-stem.checkpoint.pth)')
     plot_dir: str = option(None, 'save PNGs here: lr_find (run even with a fixed --lr), losses, attention')
     resume: bool = option(False, "continue from OUT's checkpoint with the same arguments")
+    checkpoint_every: float = option(10., 'also save the checkpoint inside an epoch every MINUTES (0: after every '
+                                     'batch), so an interruption loses at most that much', metavar='MINUTES')
     eval_beam: int = option(5, 'after training, decode the validation split with beam K and print BLEU (0: skip)',
                             metavar='K')
 

@@ -89,9 +89,11 @@ class SortishDL(DataLoader):
         self._keys = dataset.tgt_lens * 1000 + dataset.src_lens if dataset is not None and len(dataset) else None
 
     def get_idxs(self):
-        if self._keys is None: return super().get_idxs()
-        if self.shuffle: return self.shuffle_fn(None)
-        return list(np.argsort(-self._keys, kind='stable'))
+        "This epoch's item order, kept as `order` (a checkpoint inside the epoch records it, to resume mid-epoch)."
+        if self._keys is None: self.order = super().get_idxs()
+        elif self.shuffle: self.order = self.shuffle_fn(None)
+        else: self.order = list(np.argsort(-self._keys, kind='stable'))
+        return self.order
 
     def shuffle_fn(self, idxs):
         "Random chunks of 50 batches, sorted inside by length, cut into batches that are shuffled."

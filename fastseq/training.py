@@ -17,7 +17,7 @@ from .averaging import AverageWeights
 from .cache import build_cache
 from .callbacks import EpochPrinter, TeacherForcing, TimeBudget
 from .config import TrainConfig, model_options
-from .checkpoint import CheckpointEveryEpoch, checkpoint_extra, resume as resume_fit
+from .checkpoint import SaveCheckpoint, checkpoint_extra, resume as resume_fit
 from .data import Seq2SeqDataLoaders
 from .datasets import phrasebook, read_files, read_tsv
 from .distributed import distributed, init_distributed, is_distributed
@@ -163,13 +163,15 @@ def _run_precision(c: TrainConfig, dls, ckpt):
 def _fit(learn, c: TrainConfig, cbs, ckpt, plot_dir, precision):
     "Resume from the checkpoint, or choose the learning rate and fit (data-parallel under a launcher)."
     if c.resume:
-        state = resume_fit(learn, ckpt, c.n_epochs, cbs=cbs)
-        print(f"resumed from {ckpt} after epoch {state['epoch']}")
+        state = resume_fit(learn, ckpt, c.n_epochs, cbs=cbs, minutes=c.checkpoint_every)
+        inside = f", batch {state['batch']} of epoch {state['epoch'] + 1}" if state['batch'] else ''
+        print(f"resumed from {ckpt} after epoch {state['epoch']}{inside}")
         return
     lr, t0 = _choose_lr(learn, c.lr, plot_dir), time.time()
     with distributed(learn):
         fit_with_frozen_embeddings(learn, c.n_epochs, lr, c.freeze_epochs,
-                                   cbs=[*cbs, CheckpointEveryEpoch(ckpt, {'lr': lr, 'precision': precision})],
+                                   cbs=[*cbs, SaveCheckpoint(ckpt, {'lr': lr, 'precision': precision},
+                                                                 c.checkpoint_every)],
                                    minutes=c.time_budget)
     if rank_distrib() == 0: print(f"trained for {(time.time() - t0) / 60:.1f} min" + _averaged(cbs))
 

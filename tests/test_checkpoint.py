@@ -41,17 +41,47 @@ def kill_when(proc, ready, timeout=120):
 
 @pytest.mark.slow
 def test_sigkill_during_training_then_resume_gives_the_same_weights(tmp_path):
+    "Killed after a checkpoint written inside an epoch (one after every batch here), resumed at the next batch."
     full, cut = tmp_path / 'full' / 'm.pkl', tmp_path / 'cut' / 'm.pkl'
     assert call(*TRAIN, '--out', full).returncode == 0                   # uninterrupted, in this process
     ckpt = cut.with_name('m.checkpoint.pth')
-    proc = subprocess.Popen(cli(*TRAIN, '--out', str(cut)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert kill_when(proc, ckpt.exists), "training finished before its first checkpoint"
+    proc = subprocess.Popen(cli(*TRAIN, '--out', str(cut), '--checkpoint-every', '0'), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    inside_an_epoch = lambda: ckpt.exists() and torch.load(ckpt, weights_only=False)['batch'] > 0
+    assert kill_when(proc, inside_an_epoch), "training finished before its first checkpoint"
     assert not cut.exists() and not list(cut.parent.glob('.*.tmp*'))    # killed before export; no half file left
     r = subprocess.run(cli(*TRAIN, '--out', str(cut), '--resume'), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert 'resumed from' in r.stdout
     a, b = weights(full), weights(cut)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)   # exactly, on CPU
+
+
+def test_a_fit_interrupted_inside_an_epoch_resumes_to_the_same_weights(small_dls, tiny_arch, tmp_path):
+    "The checkpoint after batch 5 of epoch 1 holds the batch order and states; resuming continues at batch 6 exactly."
+    from fastai.callback.core import Callback
+    from fastseq.callbacks import TeacherForcing
+    from fastseq.checkpoint import SaveCheckpoint, resume
+
+    class Interrupt(Callback):
+        order = 70                                                     # after the checkpoint of the same batch
+        def after_batch(self):
+            if self.training and self.epoch == 1 and self.iter == 4: raise KeyboardInterrupt
+    def learner():
+        set_seed(3)
+        return seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch)
+    full, ckpt = learner(), tmp_path / 'c.pth'
+    with full.no_bar(), full.no_logging(): full.fit_one_cycle(3, 1e-2, cbs=TeacherForcing(1., 0.))
+    cut = learner()                                                    # seeded as `full` was, right before its fit
+    with pytest.raises(KeyboardInterrupt), cut.no_bar(), cut.no_logging():
+        cut.fit_one_cycle(3, 1e-2, cbs=[TeacherForcing(1., 0.), SaveCheckpoint(ckpt, {'lr': 1e-2}, 0), Interrupt()])
+    state = torch.load(ckpt, weights_only=False)
+    assert (state['epoch'], state['batch']) == (0, 5)
+    again = learner()
+    with again.no_bar(), again.no_logging(): resume(again, ckpt, 3, cbs=TeacherForcing(1., 0.))
+    a, b = full.model.state_dict(), again.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert torch.load(ckpt, weights_only=False)['epoch'] == 2                # saved again at the end
 
 
 EXPORT_LOOP = """
@@ -133,9 +163,9 @@ def test_resume_creates_the_default_optimizer_with_the_model_on_the_data_device(
     """On a GPU, fastai moves the model only when the fit begins; a resumed optimizer created before that would hold
     its state on the CPU. `load_checkpoint` moves the model to the data's device before the optimizer (fused AdamW)
     is made and its state loaded."""
-    from fastseq.checkpoint import CheckpointEveryEpoch
+    from fastseq.checkpoint import SaveCheckpoint
     learn = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch)
-    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=CheckpointEveryEpoch(tmp_path / 'c.pth'))
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=SaveCheckpoint(tmp_path / 'c.pth'))
     again, events = seq2seq_learner(small_dls, metrics=[], path=tmp_path, **tiny_arch), []
     model_to, opt_func = again.model.to, again.opt_func
     again.model.to = lambda device: (events.append(('model.to', torch.device(device))), model_to(device))[1]

@@ -4,7 +4,7 @@ everywhere and also on CUDA where there is a GPU (`bench/gpu_check.sh` runs this
 import pytest
 import torch
 
-from fastseq.checkpoint import CheckpointEveryEpoch, load_checkpoint
+from fastseq.checkpoint import SaveCheckpoint, load_checkpoint
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.inference import Translator
 from fastseq.learner import seq2seq_learner
@@ -49,7 +49,7 @@ def test_training_in_each_precision_then_decoding_as_on_the_cpu(small_df, tmp_pa
 @pytest.mark.parametrize('device', DEVICES)
 def test_resume_puts_the_optimizer_state_on_the_parameters_device_and_trains_on(small_df, tmp_path, device):
     learn = learner(small_df, device, tmp_path)
-    save = CheckpointEveryEpoch(tmp_path / 'c.pth', {'lr': 1e-2})
+    save = SaveCheckpoint(tmp_path / 'c.pth', {'lr': 1e-2})
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-2, cbs=save)
     again = learner(small_df, device, tmp_path)
     load_checkpoint(again, tmp_path / 'c.pth')
