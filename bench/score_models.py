@@ -9,7 +9,8 @@ import sys
 import warnings
 
 from fastseq.datasets import read_tsv
-from fastseq.inference import Translator, load_translator
+from fastseq.bundle import load_translator
+from fastseq.inference import Translator
 from fastseq.subword import SubwordTokenizer
 from fastseq.training import evaluate
 from fastseq.vocab import UNK
@@ -32,7 +33,6 @@ def main(valid, *paths):
     df = read_tsv(valid, 'fr', 'en')
     texts, refs = list(df['fr']), list(df['en'])
     translators = [load_translator(p) for p in paths]
-    translators = [t.translator() if hasattr(t, 'translator') else t for t in translators]
     for t, p in zip(translators, paths): print(json.dumps(score(t, texts, refs, p)), flush=True)
     if ensemble: print(json.dumps(score(Translator.ensemble(translators, paths), texts, refs, '+'.join(paths))))
 

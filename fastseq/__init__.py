@@ -5,7 +5,7 @@ from .version import __version__
 
 _HOMES = {'TeacherForcing': 'callbacks', 'Seq2SeqDataLoaders': 'data', 'phrasebook': 'datasets',
           'CorpusError': 'errors', 'CorpusNotFoundError': 'errors', 'ModelFileError': 'errors', 'OptionError': 'errors',
-          'Translator': 'inference', 'load_translator': 'inference', 'Seq2SeqLearner': 'learner',
+          'Translator': 'inference', 'load_translator': 'bundle', 'Seq2SeqLearner': 'learner',
           'seq2seq_learner': 'learner', 'Seq2SeqConfig': 'model', 'Seq2SeqRNN': 'model', 'TrainConfig': 'config',
           'evaluate': 'training', 'train': 'training'}
 

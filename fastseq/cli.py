@@ -14,7 +14,7 @@ warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated',
 
 from . import training  # noqa: E402
 from .errors import CorpusError, ModelFileError, NonFiniteLossError  # noqa: E402
-from .inference import load_ensemble, load_translator  # noqa: E402
+from .bundle import load_ensemble, load_translator  # noqa: E402
 from .precision import DECODING_PRECISIONS, PRECISIONS  # noqa: E402
 from .config import PRESETS, TrainConfig  # noqa: E402
 

@@ -1,21 +1,15 @@
-"""Translating raw texts (batching by length, truncation, detokenizing) and the pickle-free `Translator` bundle."""
-import json
+"""Translating raw texts (batching by length, truncation, detokenizing): `translate_texts`, and `Translator`, a model
+with its text processing."""
 import warnings
 
 from fastcore.basics import chunked
-from fastcore.xtras import Path
 
-from .version import __version__
-from .data import TextProcessor, pad_batch
+from .data import pad_batch
 from .decode import beam_search, greedy_decode
-from .errors import ModelFileError
-from .io import atomic_path
-from .model import Ensemble, Seq2SeqConfig, Seq2SeqRNN
+from .model import Ensemble
 from .precision import decoding_dtype, projection_in
-from .subword import SubwordTokenizer, tokenizer_from_meta, tokenizer_meta
-from .vocab import Vocab
 
-__all__ = ['MAX_SRC_LEN', 'translate_texts', 'decode_batch', 'Translator', 'load_translator', 'load_ensemble']
+__all__ = ['MAX_SRC_LEN', 'translate_texts', 'decode_batch', 'Translator']
 
 MAX_SRC_LEN = 256  # longer inputs are cut (with a warning) so one pasted page cannot exhaust memory
 
@@ -75,13 +69,8 @@ def _result(processor, hyps, attn, j, src_len, with_attention, n_best, copy_from
     return text, vocab.textify(toks[:n], strip_special=False), attn[j, :n, :src_len].cpu() if attn is not None else None
 
 
-BUNDLE_FORMAT, BUNDLE_VERSION = 'fastseq-translator', 1
-SUBWORD_VERSION = 2  # bundles with SentencePiece models: older readers would tokenize them as words
-CONFIG_FILE, WEIGHTS_FILE = 'translator.json', 'model.safetensors'
-
-
 class Translator:
-    """A model with its tokenizers and vocabularies; saved and loaded as a pickle-free bundle (safetensors + JSON).
+    """A model with its tokenizers and vocabularies (saved and loaded as a pickle-free bundle by `fastseq.bundle`).
     `copy_unk` and `precision` are the defaults of `translate` (`translate_texts`); `trained_in` records the precision
     the model was trained in ('fp32', 'bf16', 'fp16'; None where unknown)."""
     def __init__(self, model, processor, copy_unk=True, precision='auto', trained_in=None):
@@ -94,7 +83,7 @@ class Translator:
     def quantize(self):
         """Decode with int8 weights in every `Linear`, `GRU` and `LSTM` (PyTorch's dynamic quantisation, on the CPU):
         faster CPU inference for a small loss (docs/performance.md). The float model is kept for `save`, and the
-        bundle records the choice, so `Translator.load` quantizes again."""
+        bundle records the choice, so `load_bundle` quantizes again."""
         if self.int8: return self
         if next(self.model.parameters()).device.type != 'cpu':
             raise ValueError("int8 inference runs on the CPU: load the model with device='cpu'")
@@ -123,33 +112,6 @@ class Translator:
                                      f"share their vocabularies (train them on the same corpus and options)")
         return cls(Ensemble([t.model for t in translators]), first, copy_unk=translators[0].copy_unk)
 
-    def save(self, path):
-        "Write `model.safetensors` and `translator.json` into the folder `path`, each atomically."
-        from safetensors.torch import save_model
-        if isinstance(self.model, Ensemble): raise ValueError("an ensemble is saved as its members' bundles, not one")
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path / WEIGHTS_FILE) as tmp: save_model(self.float_model or self.model, str(tmp))
-        meta = json.dumps(_bundle_meta(self), ensure_ascii=False)
-        with atomic_path(path / CONFIG_FILE) as tmp: tmp.write_text(meta, encoding='utf-8')
-        return path
-
-    @classmethod
-    def load(cls, path, device='cpu'):
-        "Rebuild the model and its text processing from a bundle folder; nothing is unpickled."
-        path = Path(path)
-        meta = _read_meta(path)
-        proc = TextProcessor(*(tokenizer_from_meta(meta[s]) for s in ('src', 'tgt')),
-                             *(Vocab(meta[s]['itos']) for s in ('src', 'tgt')))
-        config = Seq2SeqConfig(**{'attend_after_rnn': False, **meta['config']})  # older bundles: the lesson's order
-        if (config.src_vocab, config.tgt_vocab) != (len(proc.src_vocab), len(proc.tgt_vocab)):
-            raise ModelFileError(f"{path / CONFIG_FILE}: the model expects vocabularies of {config.src_vocab} and "
-                                 f"{config.tgt_vocab} tokens, the bundle holds {len(proc.src_vocab)} and "
-                                 f"{len(proc.tgt_vocab)}")
-        model = _load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval()
-        translator = cls(model, proc, trained_in=meta.get('trained_in'))
-        return translator.quantize() if meta.get('int8') else translator
-
 
 def _int8(model):
     """A copy of `model` with int8 `Linear`, `GRU` and `LSTM` layers. PyTorch marks `torch.ao.quantization`
@@ -163,71 +125,3 @@ def _int8(model):
         warnings.filterwarnings('ignore', message='torch.quantize_per_tensor')
         warnings.filterwarnings('ignore', message='torch.ao.quantization is deprecated')
         return quantize_dynamic(model, {nn.Linear, nn.GRU, nn.LSTM})
-
-
-def _bundle_meta(t):
-    p = t.processor
-    side = lambda tok, vocab: {**tokenizer_meta(tok), 'itos': vocab.itos}
-    subword = any(isinstance(tok, SubwordTokenizer) for tok in (p.src_tok, p.tgt_tok))
-    return {'format': BUNDLE_FORMAT, 'format_version': SUBWORD_VERSION if subword else BUNDLE_VERSION,
-            'fastseq_version': __version__,
-            'config': t.model.config.to_dict(), 'src': side(p.src_tok, p.src_vocab),
-            'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8, 'trained_in': t.trained_in}
-
-
-def _read_meta(path):
-    "The bundle's JSON, checked for format and version, with errors naming the file."
-    if not path.is_dir(): raise FileNotFoundError(f"translator bundle folder not found: {path}")
-    for name in (CONFIG_FILE, WEIGHTS_FILE):
-        if not (path / name).is_file(): raise ModelFileError(f"{path} is not a complete bundle: {name} is missing")
-    try: meta = json.loads((path / CONFIG_FILE).read_text(encoding='utf-8'))
-    except ValueError as e: raise ModelFileError(f"{path / CONFIG_FILE} is not valid JSON: {e}") from None
-    if not isinstance(meta, dict) or meta.get('format') != BUNDLE_FORMAT:
-        raise ModelFileError(f"{path / CONFIG_FILE} is not a fastseq translator bundle")
-    if meta.get('format_version') not in (BUNDLE_VERSION, SUBWORD_VERSION):
-        raise ModelFileError(f"{path / CONFIG_FILE} has bundle format version {meta.get('format_version')} (written by "
-                             f"fastseq {meta.get('fastseq_version')}); this fastseq {__version__} reads versions "
-                             f"{BUNDLE_VERSION} and {SUBWORD_VERSION}")
-    return meta
-
-
-def _load_weights(model, path):
-    from safetensors.torch import load_model
-    try: load_model(model, str(path))
-    except Exception as e:  # safetensors raises several types for corrupt or mismatched files
-        raise ModelFileError(f"{path}: cannot load the weights ({type(e).__name__}: {e})") from None
-    return model
-
-
-def load_translator(path, device='cpu', int8=False):
-    """A bundle folder as a `Translator`, or a learner exported by `learn.export` (a pickle: loading it can run code,
-    so load only exports you trust); clear errors for missing or unreadable files. Both have `translate`. With `int8`,
-    always a quantized `Translator` (`Translator.quantize`)."""
-    path = Path(path)
-    if int8 and device != 'cpu': raise ValueError(f"int8 inference runs on the CPU, not on {device}")
-    if int8:
-        model = load_translator(path, device)
-        return (model.translator() if hasattr(model, 'translator') else model).quantize()
-    if path.is_dir(): return Translator.load(path, device)
-    if not path.is_file(): raise FileNotFoundError(f"model file not found: {path}")
-    from fastai.learner import load_learner
-    try:
-        with warnings.catch_warnings():  # fastai warns that exports are pickles; the caller named this file
-            warnings.filterwarnings('ignore', message='load_learner` uses Python')
-            learn = load_learner(path, cpu=(device == 'cpu'))
-    except Exception as e:
-        raise ModelFileError(f"{path} is not a fastseq learner export ({type(e).__name__}: {e})") from None
-    if not hasattr(learn, 'translate'): raise ModelFileError(f"{path} holds a fastai learner, not a fastseq one")
-    if device != 'cpu': learn.model.to(device)
-    return learn
-
-
-def load_ensemble(paths, device='cpu', int8=False):
-    """One `Translator` decoding with every model in `paths` (bundles or exports, as `load_translator` reads them);
-    a single path is that model alone."""
-    translators = [_translator(load_translator(p, device, int8)) for p in paths]
-    if len(translators) == 1: return translators[0]
-    return Translator.ensemble(translators, names=[str(p) for p in paths])
-
-
-def _translator(model): return model.translator() if hasattr(model, 'translator') else model

@@ -14,6 +14,7 @@ from fastcore.basics import noop
 from fastcore.foundation import L
 from fastcore.xtras import Path
 
+from .bundle import save_bundle
 from .callbacks import StopOnNonFiniteLoss
 from .embeddings import side_matrix
 from .inference import Translator
@@ -77,8 +78,8 @@ class Seq2SeqLearner(Learner):
         show_table(results_table(self.translator(), self.valid_pairs(), max_n, beam, seed))
 
     def save_translator(self, path):
-        "Write a pickle-free bundle (safetensors weights + JSON config and vocabularies) that `Translator.load` reads."
-        return self.translator().save(path)
+        "Write a pickle-free bundle (safetensors weights + JSON config and vocabularies) that `load_translator` reads."
+        return save_bundle(self.translator(), path)
 
     def valid_pairs(self):
         "The validation split's (source text, reference text) pairs as the metrics score them."

@@ -5,10 +5,12 @@ import sys
 
 import matplotlib
 import pytest
+from fastai.learner import load_learner
 
 from conftest import call
 from fastseq.cli import main
-from fastseq.inference import load_translator
+from fastseq.bundle import load_bundle, load_translator, save_bundle
+from fastseq.inference import Translator
 
 matplotlib.use('Agg')  # tests only: no display here
 
@@ -27,9 +29,9 @@ def exported(tmp_path_factory):
              '--average', '2', '--score', 'general', '--arch', 'out_drop=0.2,attend_after_rnn=False', '--no-bidir')
     assert r.returncode == 0, r.stderr
     assert 'weights averaged over 2 snapshots' in r.stdout
-    learn = load_translator(out)
+    learn = load_learner(out)
     assert learn.model.config.score == 'general' and learn.loss_func.smoothing == 0.1 and learn.trained_in == 'fp32'
-    c = learn.model.config
+    c = load_translator(out).model.config                                   # the loader gives its Translator
     assert (c.out_drop, c.attend_after_rnn, c.bidir) == (0.2, False, False)      # --arch KEY=VALUE,... and --no-bidir
     assert 'lr_find suggests' in r.stdout and 'training at lr 1.00e-02' in r.stdout and 'exported to' in r.stdout
     assert out.exists()
@@ -81,7 +83,7 @@ def test_bad_learning_rate(tmp_path, capsys):
 
 
 def test_bundle_beam_and_stdin_across_chunk_boundaries(exported, tmp_path):
-    bundle = load_translator(exported).save_translator(tmp_path / 'bundle')
+    bundle = save_bundle(load_translator(exported), tmp_path / 'bundle')
     lines = [f"Je vois {n} chats." for n in ('deux', 'trois', 'quatre', 'cinq')] * 10   # 40 lines, chunks of 16
     lines[7] = ''
     from_export = call('translate', exported, '--beam', '3', '--bs', '1', stdin='\n'.join(lines) + '\n')
@@ -160,12 +162,11 @@ def test_translate_and_evaluate_with_an_ensemble_of_models(exported, tmp_path):
     import json
 
     import torch
-    from fastseq.inference import Translator
-    first = load_translator(exported).translator()
-    second = Translator.load(first.save(tmp_path / 'second'))
+    first = load_translator(exported)
+    second = load_bundle(save_bundle(first, tmp_path / 'second'))
     with torch.no_grad():
         for p in second.model.parameters(): p.add_(torch.randn_like(p) * 0.05)
-    second.save(tmp_path / 'second')
+    save_bundle(second, tmp_path / 'second')
     texts = ['Le chat noir est sous la table.', 'Où est la voiture ?']
     r = call('translate', exported, tmp_path / 'second', *texts, '--beam', '2')
     assert r.returncode == 0, r.stderr

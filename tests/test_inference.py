@@ -4,8 +4,8 @@ import pickle
 import pytest
 
 from fastseq.errors import ModelFileError
-from fastseq.inference import CONFIG_FILE, WEIGHTS_FILE, Translator, load_translator
-from fastseq.model import BahdanauDecoder
+from fastseq.bundle import CONFIG_FILE, WEIGHTS_FILE, load_bundle, load_translator, save_bundle
+from fastseq.inference import Translator
 
 TEXTS = ['Le chat noir est sous la table.', '', 'Où est la gare de Marie ?', 'Le zyxwv 🦊 est là.',
          'Qui a vu le chien ?']
@@ -18,7 +18,7 @@ def bundle(trained, tmp_path_factory):
 
 def test_bundle_files_and_identical_translations(trained, bundle):
     assert {p.name for p in bundle.iterdir()} == {CONFIG_FILE, WEIGHTS_FILE}
-    t = Translator.load(bundle)
+    t = load_bundle(bundle)
     for beam in (1, 3):
         assert t.translate(TEXTS, beam=beam) == trained.translate(TEXTS, beam=beam)
     assert t.model.decoder.out.weight is t.model.decoder.emb.weight
@@ -46,8 +46,8 @@ def test_very_long_and_odd_inputs(trained):
 def test_missing_file_and_missing_folder(bundle, tmp_path):
     import shutil
     broken = tmp_path / 'b'; shutil.copytree(bundle, broken); (broken / WEIGHTS_FILE).unlink()
-    with pytest.raises(ModelFileError, match='model.safetensors is missing'): Translator.load(broken)
-    with pytest.raises(FileNotFoundError, match='bundle folder not found'): Translator.load(tmp_path / 'nope')
+    with pytest.raises(ModelFileError, match='model.safetensors is missing'): load_bundle(broken)
+    with pytest.raises(FileNotFoundError, match='bundle folder not found'): load_bundle(tmp_path / 'nope')
 
 
 def edited(bundle, tmp_path, **changes):
@@ -60,28 +60,22 @@ def edited(bundle, tmp_path, **changes):
 
 
 def test_newer_format_version_is_a_clear_error(bundle, tmp_path):
-    with pytest.raises(ModelFileError, match='bundle format version 99 .* reads versions 1 and 2'):
-        Translator.load(edited(bundle, tmp_path, format_version=99))
-
-
-def test_a_bundle_from_before_attend_after_rnn_loads_with_the_lessons_order(bundle, tmp_path):
-    old = {k: v for k, v in json.loads((bundle / CONFIG_FILE).read_text())['config'].items() if k != 'attend_after_rnn'}
-    t = Translator.load(edited(bundle, tmp_path, config=old))   # same weight shapes either way: the key decides
-    assert t.model.config.attend_after_rnn is False and isinstance(t.model.decoder, BahdanauDecoder)
+    with pytest.raises(ModelFileError, match='bundle format version 99 .* reads version 2'):
+        load_bundle(edited(bundle, tmp_path, format_version=99))
 
 
 def test_vocabulary_that_does_not_match_the_weights(bundle, tmp_path):
     path = edited(bundle, tmp_path, tgt=lambda side: {**side, 'itos': side['itos'][:-5]})
-    with pytest.raises(ModelFileError, match='expects vocabularies of .* the bundle holds'): Translator.load(path)
+    with pytest.raises(ModelFileError, match='expects vocabularies of .* the bundle holds'): load_bundle(path)
 
 
 def test_corrupt_weights_and_json(bundle, tmp_path):
     import shutil
     bad = tmp_path / 'bad'; shutil.copytree(bundle, bad)
     (bad / WEIGHTS_FILE).write_bytes((bad / WEIGHTS_FILE).read_bytes()[:100])
-    with pytest.raises(ModelFileError, match='cannot load the weights'): Translator.load(bad)
+    with pytest.raises(ModelFileError, match='cannot load the weights'): load_bundle(bad)
     (bad / CONFIG_FILE).write_text('{not json')
-    with pytest.raises(ModelFileError, match='is not valid JSON'): Translator.load(bad)
+    with pytest.raises(ModelFileError, match='is not valid JSON'): load_bundle(bad)
 
 
 class Payload:
@@ -95,7 +89,7 @@ def test_a_malicious_pickle_in_the_bundle_is_never_executed(bundle, tmp_path):
     evil = tmp_path / 'evil'; shutil.copytree(bundle, evil)
     marker = tmp_path / 'pwned'
     (evil / WEIGHTS_FILE).write_bytes(pickle.dumps(Payload(marker)))
-    with pytest.raises(ModelFileError): Translator.load(evil)
+    with pytest.raises(ModelFileError): load_bundle(evil)
     assert not marker.exists()
 
 
@@ -104,11 +98,11 @@ def test_an_int8_bundle_remembers_quantisation(trained, tmp_path):
     t = trained.translator()
     q = Translator(t.model, t.processor).quantize()
     texts = [s for s, _ in trained.valid_pairs()[:40]]
-    q.save(tmp_path / 'q')
-    loaded = Translator.load(tmp_path / 'q')
+    save_bundle(q, tmp_path / 'q')
+    loaded = load_bundle(tmp_path / 'q')
     assert loaded.int8 and q.int8 and not t.int8
     assert loaded.translate(texts, beam=3) == q.translate(texts, beam=3)
-    assert Translator.load(_float_copy(tmp_path / 'q', tmp_path / 'f')).translate(texts) == t.translate(texts)
+    assert load_bundle(_float_copy(tmp_path / 'q', tmp_path / 'f')).translate(texts) == t.translate(texts)
     with pytest.raises(ValueError, match='int8 inference runs on the CPU'):
         load_translator(tmp_path / 'q', device='cuda', int8=True)
 
@@ -133,10 +127,10 @@ def test_lstm_and_luong_score_models_round_trip_through_bundles_and_int8(trained
         k: arch[k] for k in ('emb_sz_src', 'emb_sz_tgt', 'n_hid_enc', 'n_hid_dec', 'att_sz', 'bidir')}, **kw).eval()
     texts = [s for s, _ in trained.valid_pairs()[:20]]
     t = Translator(model, proc)
-    loaded = Translator.load(t.save(tmp_path / 'b'))
+    loaded = load_bundle(save_bundle(t, tmp_path / 'b'))
     assert all(getattr(loaded.model.config, k) == v for k, v in kw.items())
     assert loaded.translate(texts, beam=3) == t.translate(texts, beam=3)
-    q = Translator.load(Translator(model, proc).quantize().save(tmp_path / 'q'))
+    q = load_bundle(save_bundle(Translator(model, proc).quantize(), tmp_path / 'q'))
     assert q.int8 and len(q.translate(texts, beam=2)) == len(texts)
 
 
@@ -151,7 +145,8 @@ def test_an_ensemble_translator_checks_vocabularies_and_is_not_saved_as_one_bund
     other = TextProcessor(p.src_tok, p.tgt_tok, p.src_vocab, Vocab(p.tgt_vocab.itos[:-1] + ['zzz']))
     with pytest.raises(ValueError, match="b's tgt vocabulary differs from a's"):
         Translator.ensemble([t, Translator(t.model, other)], names=['a', 'b'])
-    with pytest.raises(ValueError, match="an ensemble is saved as its members' bundles"): pair.save(tmp_path / 'e')
+    with pytest.raises(ValueError, match="an ensemble is saved as its members' bundles"):
+        save_bundle(pair, tmp_path / 'e')
 
 
 def test_decoding_precision_of_the_vocabulary_projection(trained):

@@ -7,6 +7,7 @@ import pytest
 import sacrebleu
 from fastai.learner import load_learner
 
+from fastseq.bundle import load_bundle
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.datasets import phrasebook
 from fastseq.config import TrainConfig
@@ -112,7 +113,6 @@ def subword_learner(tmp_path_factory):
 def test_a_subword_model_learns_the_phrasebook_and_survives_export_bundle_and_a_new_process(subword_learner, tmp_path):
     import subprocess
     import sys
-    from fastseq.inference import Translator
     from fastseq.subword import SubwordTokenizer
     learn, out = subword_learner
     assert isinstance(learn.dls.processor.src_tok, SubwordTokenizer) and len(learn.dls.processor.tgt_vocab) <= 1000 + 6
@@ -125,5 +125,5 @@ def test_a_subword_model_learns_the_phrasebook_and_survives_export_bundle_and_a_
     lines = subprocess.run([sys.executable, '-m', 'fastseq.cli', 'translate', str(out), *texts, '--beam', '3'],
                            check=True, stdout=subprocess.PIPE, text=True, encoding='utf-8').stdout.splitlines()
     assert lines == ours
-    bundle = Translator.load(learn.save_translator(tmp_path / 'bundle'))
+    bundle = load_bundle(learn.save_translator(tmp_path / 'bundle'))
     assert isinstance(bundle.processor.tgt_tok, SubwordTokenizer) and bundle.translate(texts, beam=3) == ours

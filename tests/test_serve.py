@@ -16,6 +16,7 @@ import httpx
 import pytest
 from fastai.learner import load_learner
 
+from fastseq.bundle import save_bundle
 from fastseq.datasets import phrasebook
 from fastseq.serve import Limits, RequestBatcher, RequestError, parse_request
 
@@ -42,7 +43,7 @@ def server(demo_notebook, tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         translator = load_learner(folder / 'demo.pkl').translator()
-    bundle = translator.save(tmp_path_factory.mktemp('serve') / 'demo')
+    bundle = save_bundle(translator, tmp_path_factory.mktemp('serve') / 'demo')
     port = free_port()
     proc = subprocess.Popen([sys.executable, '-m', 'fastseq.cli', 'serve', str(bundle), '--port', str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
