@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from fastai.optimizer import Adam
 
 from fastseq.bench import LESSON
-from fastseq.metrics import FusedProjectionCrossEntropy, MaskedCrossEntropy
+from fastseq.losses import FusedProjectionCrossEntropy, MaskedCrossEntropy
 from fastseq.model import Seq2SeqRNN
 from fastseq.training import model_options
 

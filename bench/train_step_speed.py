@@ -15,7 +15,7 @@ import torch
 from fastseq.bench import LESSON
 from fastseq.training import model_options
 from fastseq.data import Seq2SeqDataLoaders
-from fastseq.metrics import Seq2SeqLoss
+from fastseq.losses import Seq2SeqLoss
 from fastseq.model import Seq2SeqRNN
 
 

@@ -19,7 +19,8 @@ from .inference import Translator, decode_batch, translate_texts
 from .interpret import Seq2SeqInterpretation, plot_attention, plot_attention_steps, results_table, save_figure
 from .io import show_table
 from .learner import Seq2SeqLearner, seq2seq_learner, seq2seq_splitter
-from .metrics import ChrF, CorpusBLEU, Perplexity, Seq2SeqLoss, TokenAccuracy, corpus_bleu, corpus_chrf, tokenized_bleu
+from .losses import Seq2SeqLoss
+from .metrics import ChrF, CorpusBLEU, Perplexity, TokenAccuracy, corpus_bleu, corpus_chrf, tokenized_bleu
 from .model import BahdanauDecoder, Decoder, Encoder, Ensemble, LuongDecoder, Seq2SeqConfig, Seq2SeqRNN
 from .pairs import PairDataset
 from .precision import Autocast, precision_callbacks, resolve_precision

@@ -20,7 +20,8 @@ from .embeddings import side_matrix
 from .inference import Translator
 from .interpret import attention_figures, results_table, save_figure
 from .io import atomic_path, show_table
-from .metrics import ChrF, CorpusBLEU, Perplexity, Seq2SeqLoss, TokenAccuracy
+from .losses import Seq2SeqLoss
+from .metrics import ChrF, CorpusBLEU, Perplexity, TokenAccuracy
 from .model import Seq2SeqConfig, Seq2SeqRNN
 
 __all__ = ['Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter', 'fused_adam']

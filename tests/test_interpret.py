@@ -4,7 +4,7 @@ import sacrebleu
 import torch
 
 from fastseq.interpret import Seq2SeqInterpretation, results_table, sentence_losses
-from fastseq.metrics import Seq2SeqLoss
+from fastseq.losses import Seq2SeqLoss
 
 matplotlib.use('Agg')  # tests only: no display here
 

@@ -135,7 +135,7 @@ def test_the_loss_fused_with_the_projection_trains_as_the_logits_do(tie):
     """Under `projection_in_loss` a training forward returns `DecoderOutputs`; with the same random draws (dropout,
     the forcing plan) `Seq2SeqLoss` gives the loss and every gradient of the logits path. Eval mode ignores it."""
     import random
-    from fastseq.metrics import Seq2SeqLoss
+    from fastseq.losses import Seq2SeqLoss
     from fastseq.model import DecoderOutputs, projection_in_loss
     m, (src, tgt) = tiny(bidir=True, tie=tie), batch()
     tgt[2, 3:] = 1
