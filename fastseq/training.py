@@ -164,8 +164,9 @@ def _fit(learn, c: TrainConfig, cbs, ckpt, plot_dir, precision):
     "Resume from the checkpoint, or choose the learning rate and fit (data-parallel under a launcher)."
     if c.resume:
         state = resume_fit(learn, ckpt, c.n_epochs, cbs=cbs, minutes=c.checkpoint_every)
-        inside = f", batch {state['batch']} of epoch {state['epoch'] + 1}" if state['batch'] else ''
-        print(f"resumed from {ckpt} after epoch {state['epoch']}{inside}")
+        where = (f"after batch {state['batch']} of epoch {state['epoch'] + 1}" if state['batch'] else
+                 f"after epoch {state['epoch']}")
+        print(f"resumed from {ckpt} {where}")
         return
     lr, t0 = _choose_lr(learn, c.lr, plot_dir), time.time()
     with distributed(learn):
