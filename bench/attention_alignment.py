@@ -37,11 +37,10 @@ def probes(n=40, seed=1):
 
 def alignment(learn, n=40):
     "Share of probe words whose most-attended source token is their translation, and the mean peak weight."
-    proc, hits, peaks = learn.dls.processor, [], []
+    hits, peaks = [], []
     cases = probes(n)
-    for (fr, noun_fr, adj_fr, noun_en, adj_en), (_, out_toks, attn) in zip(
+    for (fr, noun_fr, adj_fr, noun_en, adj_en), (_, src_toks, out_toks, attn) in zip(
             cases, learn.translate([c[0] for c in cases], with_attention=True)):
-        src_toks = proc.src_vocab.textify(proc.src_ids([fr])[0])
         for en, want in ((adj_en, adj_fr), (noun_en, noun_fr)):
             if en not in out_toks: continue
             row = attn[out_toks.index(en)]

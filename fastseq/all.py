@@ -10,12 +10,12 @@ from .callbacks import (AttentionCapture, EpochPrinter, StopOnNonFiniteLoss, Tea
 from .checkpoint import SaveCheckpoint, load_checkpoint, resume, save_checkpoint
 from .data import Seq2SeqDataLoaders, SortishDL, TextProcessor, pad_batch
 from .datasets import clean_pairs, phrasebook, question_filter, read_files, read_tsv, stream_pairs
-from .decode import beam_search, greedy_decode, length_penalty, max_output_lens
+from .decode import beam_search, copy_unknown, decode_batch, greedy_decode, length_penalty, max_output_lens
 from .distributed import distributed, is_distributed
 from .embeddings import Coverage, auto_epochs, embedding_matrix, read_vec, train_vectors
 from .errors import CorpusError, CorpusNotFoundError, ModelFileError, NonFiniteLossError, OptionError
 from .bundle import load_bundle, load_ensemble, load_translator, save_bundle
-from .inference import Translator, decode_batch, translate_texts
+from .inference import Attended, Translator, translate_texts
 from .interpret import Seq2SeqInterpretation, plot_attention, plot_attention_steps, results_table, save_figure
 from .io import show_table
 from .learner import Seq2SeqLearner, seq2seq_learner, seq2seq_splitter
@@ -39,7 +39,8 @@ __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttentio
            'question_filter', 'read_files', 'read_tsv', 'stream_pairs', 'beam_search', 'greedy_decode',
            'length_penalty', 'max_output_lens', 'distributed', 'is_distributed', 'Coverage', 'auto_epochs',
            'embedding_matrix', 'read_vec', 'train_vectors', 'CorpusError', 'CorpusNotFoundError', 'ModelFileError',
-           'NonFiniteLossError', 'OptionError', 'Translator', 'decode_batch', 'load_translator',
+           'NonFiniteLossError', 'OptionError', 'Translator', 'Attended', 'decode_batch', 'copy_unknown',
+           'load_translator',
            'load_bundle', 'save_bundle', 'translate_texts',
            'Seq2SeqInterpretation', 'plot_attention', 'plot_attention_steps', 'results_table', 'save_figure',
            'show_table', 'Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter', 'ChrF', 'CorpusBLEU', 'Perplexity',

@@ -90,7 +90,7 @@ def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs, prefix='',
     """Sentences/s and output tokens/s (up to and including eos) of greedy and beam decoding, batches sorted by length;
     `precision` of the vocabulary projection as `translate_texts` takes it."""
     ids = sorted((s for s in processor.src_ids(texts) if s), key=len, reverse=True)
-    device, eos, dtype = next(model.parameters()).device, processor.tgt_vocab.eos_idx, decoding_dtype(model, precision)
+    device, dtype = next(model.parameters()).device, decoding_dtype(model, precision)
     model.eval()
     out = {}
     for beam in beams:
@@ -98,17 +98,13 @@ def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs, prefix='',
         with projection_in(dtype):
             for i in range(0, len(ids), bs):
                 hyps, _ = decode_batch(model, pad_batch(ids[i:i + bs], processor.src_vocab.pad_idx).to(device), beam)
-                n_tok += sum(_len_to_eos(h[0][0], eos) for h in hyps)
+                n_tok += sum(len(processor.tgt_vocab.until_eos(h[0][0], keep_eos=True)) for h in hyps)
         secs = time.perf_counter() - t0
         name = prefix + ('greedy' if beam == 1 else f'beam{beam}')
         out.update({f'{name}_sent_per_s': len(ids) / secs, f'{name}_tok_per_s': n_tok / secs})
     out['sentences'] = len(ids)
     if not prefix: out['precision'] = 'bf16' if dtype else 'fp32'         # of the projection (int8: its own)
     return out
-
-
-def _len_to_eos(toks, eos):
-    return toks.index(eos) + 1 if eos in toks else len(toks)
 
 
 def run_bench(data='phrasebook', valid=None, seconds=60., device='cpu', precision='auto', model=None, n_pairs=20000,
@@ -123,8 +119,7 @@ def run_bench(data='phrasebook', valid=None, seconds=60., device='cpu', precisio
     peak_fp32, peak_bf16 = matmul_peak(device, torch.float32, n), matmul_peak(device, torch.bfloat16, n // 2)
     learn, train = bench_train(dls, max(seconds / 2, 5.), precision)
     train['mfu'] = train['gflops'] / (peak_fp32 if train['precision'] == 'fp32' else peak_bf16)
-    source = learn if model is None else model                                   # a Learner or a Translator
-    translator = source.translator() if hasattr(source, 'translator') else source
+    translator = learn.translator() if model is None else model
     translator.model.to(device)
     texts = [s for s, _ in dls.valid_pairs()[:n_decode]]
     decode = bench_decode(translator.model, translator.processor, texts, bs=bs,

@@ -3,7 +3,6 @@
 (`.npy`) that `open_cache` reads back memory-mapped. The vocabulary is counted in the same pass: tokens get
 provisional ids in order of first appearance, and one pass over the id arrays at the end turns them into vocabulary
 ids. Peak memory follows `chunk_size`, not the corpus."""
-import hashlib
 import json
 import sys
 import time
@@ -21,7 +20,7 @@ from fastprogress.fastprogress import progress_bar
 
 from .datasets import count_lines, question_filter, read_tsv, stream_pairs, strip_pairs, valid_mask
 from .errors import CorpusError
-from .io import atomic_path
+from .io import atomic_path, file_key
 from .pairs import PairDataset
 from .subword import TOKENIZERS, SubwordTokenizer, make_tokenizers
 from .tokenize import Seq2SeqTokenizer
@@ -148,12 +147,6 @@ def _write_npy(path, dtype, n, blocks):
         for block in blocks: f.write(block.astype(dtype, copy=False).tobytes())
 
 
-def _cache_key(inputs, **options):
-    "Key of the inputs (path, size, modification time) and the options: a changed file or option rebuilds."
-    stats = [(str(Path(p).absolute()), Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in inputs if p]
-    return hashlib.sha1(json.dumps([stats, options], sort_keys=True).encode()).hexdigest()[:16]
-
-
 def _split_chunks(pairs, opts, chunk_size, counts):
     """(training pairs, validation pairs) of each chunk, cleaned, filtered and split by one seeded generator as
     `Seq2SeqDataLoaders.from_df` splits the whole corpus (`valid_mask`); all training beside a validation file."""
@@ -236,7 +229,7 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
     if tokenizer == 'spm': opts.update(tokenizer=tokenizer, vocab_sz=vocab_sz, joint_vocab=joint_vocab)
     if skip_bad_lines: opts.update(skip_bad_lines=True)
     if valid is not None: opts.update(valid=str(Path(valid).absolute()))
-    key = _cache_key([path, tgt_path, valid], **opts)
+    key = file_key([path, tgt_path, valid], opts)
     manifest = folder / _MANIFEST
     if manifest.is_file() and json.loads(manifest.read_text()).get('key') == key: return folder
     if not 0 <= valid_pct < 1: raise ValueError(f"valid_pct must be at least 0 and below 1, got {valid_pct!r}")

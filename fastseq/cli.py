@@ -232,8 +232,7 @@ def serve(args):
         raise ModelFileError(f"{args.model} is not a bundle folder; a learner export is a pickle that can run code "
                              f"when loaded: pass --allow-pickle to serve one you trust, or share a bundle "
                              f"(learn.save_translator)")
-    model = load_translator(args.model, args.device, args.int8)
-    translator = model.translator() if hasattr(model, 'translator') else model
+    translator = load_translator(args.model, args.device, args.int8)
     translator.copy_unk, translator.precision = args.copy_unk, args.precision
     print(f"fastseq serve: {args.model} on http://{args.host}:{args.port}", flush=True)
     run_server(translator, args.host, args.port, name=Path(args.model).name, beam=args.beam,

@@ -12,10 +12,9 @@ from .datasets import clean_pairs, question_filter, read_files, read_tsv, valid_
 from .io import show_table
 from .pairs import PairDataset
 from .subword import make_tokenizers
-from .tokenize import TK_MAJ, TK_UP
-from .vocab import UNK, Vocab
+from .vocab import Vocab
 
-__all__ = ['TextProcessor', 'copy_unknown', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
+__all__ = ['TextProcessor', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
 
 
 class TextProcessor:
@@ -42,37 +41,8 @@ class TextProcessor:
         return self.src_vocab.textify(self.src_ids([text])[0][:max_len], strip_special=False)
 
     def src_text(self, ids): return ' '.join(self.src_vocab.textify(ids))
-    def tgt_text(self, ids, attn=None, src_tokens=None):
-        """Text of target ids up to eos; given the attention (out_len, src_len) and the source tokens, unknown words
-        are copied from the source (`copy_unknown`)."""
-        words = self.tgt_vocab.textify(_until_eos(ids, self.tgt_vocab))
-        if attn is not None and src_tokens is not None:
-            unknown = [i == self.src_vocab.unk_idx for i in self.src_vocab.numericalize(src_tokens)]
-            words = copy_unknown(words, attn, src_tokens, unknown)
-        return self.tgt_tok.detokenize(words)
-
-
-def copy_unknown(words, attn, src_tokens, src_unknown):
-    """`words` with unknown words copied from the source: at an output step that emits the unknown token (OpenNMT's
-    replace_unk), or that attends most to a source word outside the vocabulary (a model trained without unknown
-    targets never emits one), the output is that source word, as written, with its case marker. A source word is
-    copied once; later steps attending most to it add nothing. Numbers, names, URLs and foreign-script words then come
-    through unchanged. attn: (≥ len(words), ≥ len(src_tokens)) attention rows; src_unknown: per source token."""
-    out, copied, markers = [], set(), (TK_MAJ, TK_UP)
-    focus = attn[:len(words), :len(src_tokens)].argmax(-1).tolist()     # one read from the device, not one per word
-    for w, j in zip(words, focus):
-        if src_tokens[j] in markers and j + 1 < len(src_tokens): j += 1             # attending to a marker: its word
-        if w in markers or not (w == UNK or src_unknown[j]): out.append(w); continue
-        if j in copied: continue
-        copied.add(j)
-        if j and src_tokens[j - 1] in markers and not (out and out[-1] in markers): out.append(src_tokens[j - 1])
-        out.append(src_tokens[j])
-    return out
-
-
-def _until_eos(ids, vocab):
-    ids = [int(i) for i in ids]
-    return ids[:ids.index(vocab.eos_idx)] if vocab.eos_idx in ids else ids
+    def tgt_words(self, ids): return self.tgt_vocab.textify(self.tgt_vocab.until_eos(ids))
+    def tgt_text(self, ids): return self.tgt_tok.detokenize(self.tgt_words(ids))
 
 
 def pad_batch(seqs, pad_idx):
@@ -191,7 +161,7 @@ class Seq2SeqDataLoaders(DataLoaders):
     @classmethod
     def _from_datasets(cls, train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose):
         src, tgt = proc.src_tok.lang, proc.tgt_tok.lang
-        if verbose: print(_describe(stats, src, tgt))
+        if verbose: print(_stats_line(stats, src, tgt))
         if len(train_ds) == 0: raise ValueError(f"no training pair is left after dropping pairs over {max_len} tokens")
         kw = dict(pad_idx=Vocab.pad_idx, processor=proc)
         kw['pin_memory'] = torch.device(device or default_device()).type == 'cuda'   # GPU copies from pinned pages
@@ -227,7 +197,7 @@ class Seq2SeqDataLoaders(DataLoaders):
         return cls.from_df(read_files(src_path, tgt_path, src, tgt), src, tgt, **kwargs)
 
 
-def _describe(stats, src, tgt):
+def _stats_line(stats, src, tgt):
     s = stats
     line = (f"fastseq data: {s['n_train']} training / {s['n_valid']} validation pairs; vocabulary {src} "
             f"{s['src_vocab']}, {tgt} {s['tgt_vocab']}; dropped {s['dropped_long']} training pairs over "

@@ -11,7 +11,7 @@ import torch
 from fastcore.xtras import Path
 
 from .errors import CorpusError, CorpusNotFoundError
-from .io import atomic_path, cache_dir
+from .io import atomic_path, cache_dir, file_key
 from .vocab import PAD, SPECIALS
 
 __all__ = ['Coverage', 'read_vec', 'vectors_for', 'embedding_matrix', 'train_vectors', 'auto_epochs',
@@ -134,13 +134,6 @@ def train_vectors(token_lists, dim=300, epoch=None, min_count=1, **kwargs):
                                            thread=1, verbose=0, **kwargs)
 
 
-def _cache_key(source, itos, dim, init_range):
-    h = hashlib.sha1(json.dumps([itos, dim, init_range]).encode())
-    p = Path(source)
-    h.update(f"{p.absolute()}:{p.stat().st_size}:{p.stat().st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
-
-
 def _cached(base, build):
     "The (matrix, coverage) stored at `base`.npy/.json, or `build()`'s, then stored atomically."
     npy, meta = base.with_suffix('.npy'), base.with_suffix('.json')
@@ -158,7 +151,7 @@ def cached_embedding_matrix(source, itos, cache=None, dim=None, init_range=0.1):
     of the file and the vocabulary."""
     if not isinstance(source, (str, Path)): return embedding_matrix(source, itos, dim, init_range)
     if not Path(source).is_file(): raise CorpusNotFoundError(source, 'vectors file')
-    base = Path(cache or cache_dir('vectors')) / f"fastseq_vectors_{_cache_key(source, itos, dim, init_range)}"
+    base = Path(cache or cache_dir('vectors')) / f"fastseq_vectors_{file_key([source], itos, dim, init_range)}"
     return _cached(base, lambda: embedding_matrix(source, itos, dim, init_range))
 
 

@@ -1,15 +1,17 @@
 """Translating raw texts (batching by length, truncation, detokenizing): `translate_texts`, and `Translator`, a model
 with its text processing."""
 import warnings
+from typing import NamedTuple
 
+import torch
 from fastcore.basics import chunked
 
 from .data import pad_batch
-from .decode import beam_search, greedy_decode
+from .decode import copy_unknown, decode_batch
 from .model import Ensemble
 from .precision import decoding_dtype, projection_in
 
-__all__ = ['MAX_SRC_LEN', 'translate_texts', 'decode_batch', 'Translator']
+__all__ = ['MAX_SRC_LEN', 'translate_texts', 'Attended', 'Translator']
 
 MAX_SRC_LEN = 256  # longer inputs are cut (with a warning) so one pasted page cannot exhaust memory
 
@@ -23,17 +25,17 @@ def _truncated(ids, max_len):
 def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6, max_src_len=MAX_SRC_LEN,
                     with_attention=False, copy_unk=True, precision='auto', **decode_kwargs):
     """Translations of `texts` in input order ('' for empty inputs): strings, or with `n_best` > 1 lists of
-    (text, score), or with `with_attention` (text, output tokens, attention (out_len, src_len)) triples. With
+    (text, score), or with `with_attention` `Attended` tuples (text, source and output tokens, attention). With
     `copy_unk` (and attention), an unknown output word becomes the source word it attends to most (in the best
-    translation). `precision` of the vocabulary projection on a CPU: 'auto' (bf16 where it measures faster), 'fp32' or
-    'bf16' (`decoding_dtype`)."""
+    translation). `precision` of the vocabulary projection on a CPU: 'auto' (this CPU's choice, `resolve_precision`),
+    'fp32' or 'bf16' (`decoding_dtype`)."""
     if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, got {beam}")
     if n_best > 1 and with_attention: raise ValueError("with_attention returns the best translation only: use n_best=1")
     texts = [str(t) for t in texts]
     src_toks, ids = processor.src_tokens_ids(texts)
     ids = _truncated(ids, max_src_len)
     keep_attention = with_attention or (copy_unk and model.has_attention)
-    empty = ('', [], None) if with_attention else ([] if n_best > 1 else '')
+    empty = Attended('', [], [], None) if with_attention else ([] if n_best > 1 else '')
     results = [empty for _ in texts]
     order = sorted((i for i, s in enumerate(ids) if s), key=lambda i: -len(ids[i]))
     device, was_training, dtype = next(model.parameters()).device, model.training, decoding_dtype(model, precision)
@@ -45,28 +47,41 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
                 hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention, **decode_kwargs)
                 for j, i in enumerate(chunk):
                     copy_from = src_toks[i][:max_src_len] if copy_unk and attn is not None else None
-                    results[i] = _result(processor, hyps[j], attn, j, len(ids[i]), with_attention, n_best, copy_from)
+                    results[i] = _result(processor, hyps[j], attn, j, ids[i], with_attention, n_best, copy_from)
     finally: model.train(was_training)
     return results
 
 
-def decode_batch(model, src, beam=1, n_best=1, alpha=0.6, keep_attention=False, **kwargs):
-    "Per sentence of src (bs, sl) a list of (tokens, score or None), and attention (bs, T, sl) when kept."
-    if beam == 1:
-        toks, attn = greedy_decode(model, src, keep_attention=keep_attention, **kwargs)
-        return [[(t, None)] for t in toks.tolist()], attn
-    return beam_search(model, src, beam, alpha, n_best, keep_attention=keep_attention, **kwargs)
+class Attended(NamedTuple):
+    """A translation with its attention: the text, the source tokens as the model saw them (unknown words as xxunk,
+    truncated), the output tokens (eos included) and their weights (out_len, src_len), or None without attention."""
+    text: str
+    src_tokens: list
+    out_tokens: list
+    weights: torch.Tensor
 
 
-def _result(processor, hyps, attn, j, src_len, with_attention, n_best, copy_from=None):
-    best = lambda toks: processor.tgt_text(toks, attn[j] if copy_from else None, copy_from)
+def _result(processor, hyps, attn, j, src_ids, with_attention, n_best, copy_from=None):
+    "The result of sentence `j` of a batch: text, n-best (text, score) list, or `Attended`."
+    best = lambda toks: _best_text(processor, toks, attn[j] if copy_from else None, copy_from)
     if n_best > 1: return [(best(t) if r == 0 else processor.tgt_text(t), s) for r, (t, s) in enumerate(hyps)]
     toks = hyps[0][0]
     text = best(toks)
     if not with_attention: return text
-    vocab = processor.tgt_vocab
-    n = toks.index(vocab.eos_idx) + 1 if vocab.eos_idx in toks else sum(t != vocab.pad_idx for t in toks)
-    return text, vocab.textify(toks[:n], strip_special=False), attn[j, :n, :src_len].cpu() if attn is not None else None
+    out = processor.tgt_vocab.until_eos(toks, keep_eos=True)
+    weights = attn[j, :len(out), :len(src_ids)].cpu() if attn is not None else None
+    return Attended(text, processor.src_vocab.textify(src_ids, strip_special=False),
+                    processor.tgt_vocab.textify(out, strip_special=False), weights)
+
+
+def _best_text(processor, toks, attn=None, src_tokens=None):
+    """Text of target ids up to eos; given the attention (out_len, src_len) and the source tokens, unknown words are
+    copied from the source (`copy_unknown`)."""
+    words = processor.tgt_words(toks)
+    if attn is not None and src_tokens is not None:
+        unknown = [i == processor.src_vocab.unk_idx for i in processor.src_vocab.numericalize(src_tokens)]
+        words = copy_unknown(words, attn, src_tokens, unknown)
+    return processor.tgt_tok.detokenize(words)
 
 
 class Translator:

@@ -6,7 +6,6 @@ import torch
 
 from .data import pad_batch
 from .decode import score_tokens
-from .inference import MAX_SRC_LEN
 from .io import atomic_path, show_table
 from .metrics import valid_subset
 
@@ -53,12 +52,11 @@ def plot_attention_steps(attn, src_toks, out_toks, ncols=4, title=None):
 def attention_figures(translator, texts, kind='heatmap'):
     "One figure per text: translate it with attention kept and plot (source tokens as the model saw them)."
     if kind not in ('heatmap', 'steps'): raise ValueError(f"kind must be 'heatmap' or 'steps', got {kind!r}")
-    proc, figs = translator.processor, []
-    for text, (translation, out_toks, attn) in zip(texts, translator.translate(texts, with_attention=True)):
-        if attn is None: raise ValueError("this model has no attention (it was built with attention=False)")
-        src_toks = proc.src_tokens(text, MAX_SRC_LEN)   # the columns of attn: inputs are truncated to this
+    figs = []
+    for text, res in zip(texts, translator.translate(texts, with_attention=True)):
+        if res.weights is None: raise ValueError("this model has no attention (it was built with attention=False)")
         plot = plot_attention if kind == 'heatmap' else plot_attention_steps
-        figs.append(plot(attn.numpy(), src_toks, out_toks, title=f"{text} → {translation}"))
+        figs.append(plot(res.weights.numpy(), res.src_tokens, res.out_tokens, title=f"{text} → {res.text}"))
     return figs
 
 

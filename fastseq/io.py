@@ -1,12 +1,14 @@
 """Output helpers: atomic file writes (write beside, then rename: an interruption never leaves half a file), the cache
 folder, and tables shown as HTML in a notebook, as text elsewhere."""
+import hashlib
+import json
 import os
 from contextlib import contextmanager
 
 from fastcore.imports import IN_NOTEBOOK
 from fastcore.xtras import Path
 
-__all__ = ['atomic_path', 'cache_dir', 'show_table']
+__all__ = ['atomic_path', 'cache_dir', 'file_key', 'show_table']
 
 
 @contextmanager
@@ -28,6 +30,12 @@ def cache_dir(*parts):
     env = os.environ.get('FASTSEQ_CACHE')
     root = Path(env) if env else Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'fastseq'
     return root.expanduser().joinpath(*parts)
+
+
+def file_key(paths, *parts):
+    "A short hash of files (path, size, modification time) and JSON-able `parts`: a changed file or option changes it."
+    stats = [(str(Path(p).absolute()), Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in paths if p]
+    return hashlib.sha1(json.dumps([stats, parts], sort_keys=True).encode()).hexdigest()[:16]
 
 
 def show_table(df):

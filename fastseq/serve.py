@@ -6,8 +6,6 @@ import json
 from dataclasses import dataclass
 from importlib.resources import files
 
-from .inference import MAX_SRC_LEN
-
 __all__ = ['Limits', 'RequestError', 'RequestBatcher', 'parse_request', 'create_app', 'serve']
 
 
@@ -45,11 +43,10 @@ def parse_request(body: bytes, limits: Limits, default_beam=1):
     return texts, beam, attention
 
 
-def attention_json(processor, text, out_toks, attn):
-    "The attention of one translation as JSON: source and output tokens, and weights (output × source)."
-    src_toks = processor.src_tokens(text, MAX_SRC_LEN)
-    weights = [] if attn is None else [[round(float(w), 4) for w in row] for row in attn.tolist()]
-    return {'source_tokens': src_toks, 'output_tokens': out_toks, 'weights': weights}
+def attention_json(res):
+    "The attention of one translation (`Attended`) as JSON: source and output tokens, and weights (output × source)."
+    weights = [] if res.weights is None else [[round(float(w), 4) for w in row] for row in res.weights.tolist()]
+    return {'source_tokens': res.src_tokens, 'output_tokens': res.out_tokens, 'weights': weights}
 
 
 class RequestBatcher:
@@ -110,8 +107,7 @@ class RequestBatcher:
     def _decode(self, texts, beam, attention):
         results = self.translator.translate(texts, beam=beam, with_attention=attention)
         if not attention: return results
-        proc = self.translator.processor
-        return [(out, attention_json(proc, text, toks, attn)) for text, (out, toks, attn) in zip(texts, results)]
+        return [(res.text, attention_json(res)) for res in results]
 
     @staticmethod
     def _split(group, results):
@@ -120,7 +116,7 @@ class RequestBatcher:
         return out
 
 
-def _describe(translator, name):
+def _model_info(translator, name):
     p, model = translator.processor, translator.model
     return {'status': 'ok', 'model': name, 'src_lang': p.src_tok.lang, 'tgt_lang': p.tgt_tok.lang,
             'src_vocab': len(p.src_vocab), 'tgt_vocab': len(p.tgt_vocab),
@@ -151,7 +147,7 @@ def create_app(translator, name='model', beam=1, max_batch=64, wait_ms=5., limit
         return JSONResponse({'translations': [t for t, _ in out], 'attention': [a for _, a in out]})
 
     async def health(request):
-        return JSONResponse({**_describe(translator, name), 'beam': beam, 'limits': vars(limits)})
+        return JSONResponse({**_model_info(translator, name), 'beam': beam, 'limits': vars(limits)})
     async def index(request): return HTMLResponse(page)
 
     @asynccontextmanager

@@ -50,6 +50,11 @@ class Vocab:
         skip = {self.pad_idx, self.bos_idx, self.eos_idx} if strip_special else set()
         return [self.itos[i] for i in idxs if i not in skip]
 
+    def until_eos(self, ids, keep_eos=False):
+        "The ids (ints) of `ids` before the first eos (through it with `keep_eos`); all of them where none ends it."
+        ids = [int(i) for i in ids]
+        return ids[:ids.index(self.eos_idx) + keep_eos] if self.eos_idx in ids else ids
+
     def save(self, path):
         "Write the vocabulary as a JSON list."
         Path(path).write_text(json.dumps(self.itos, ensure_ascii=False))

@@ -30,9 +30,10 @@ def test_n_best_and_attention(trained):
     assert all([s for _, s in b] == sorted([s for _, s in b], reverse=True) for b in best)
     assert best[0][0][0] == trained.translate(TEXTS[0], beam=4)
     for beam in (1, 4):
-        text, toks, attn = trained.translate(TEXTS[0], beam=beam, with_attention=True)
-        n_src = len(trained.dls.processor.src_ids([TEXTS[0]])[0])
-        assert attn.shape == (len(toks), n_src) and text == trained.translate(TEXTS[0], beam=beam)
+        text, src, toks, attn = trained.translate(TEXTS[0], beam=beam, with_attention=True)
+        proc = trained.dls.processor
+        assert src == proc.src_vocab.textify(proc.src_ids([TEXTS[0]])[0], strip_special=False)
+        assert attn.shape == (len(toks), len(src)) and text == trained.translate(TEXTS[0], beam=beam)
         assert abs(float(attn.sum(1).mean()) - 1) < 1e-5
     with pytest.raises(ValueError, match='with_attention returns the best translation only'):
         trained.translate(TEXTS, beam=3, n_best=2, with_attention=True)
