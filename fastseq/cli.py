@@ -59,12 +59,13 @@ def _key_values(text):
 def _add_decoding_flags(p):
     "Where and how a loaded model decodes: device, int8 weights, unknown-word copying."
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
-    p.add_argument('--int8', action='store_true', help='decode with int8 weights (CPU only; faster, BLEU within 0.5)')
+    p.add_argument('--int8', action='store_true',
+                   help='decode with int8 weights (CPU only; speed and BLEU: docs/performance.md)')
     p.add_argument('--no-copy-unk', dest='copy_unk', action='store_false',
                    help='keep unknown words as the model emits them (default: copy them from the source)')
     p.add_argument('--precision', default='auto', choices=DECODING_PRECISIONS,
-                   help="the vocabulary projection's precision on a CPU: 'auto' (default: bf16 where it measures "
-                        "faster), 'fp32' or 'bf16'")
+                   help="the vocabulary projection's precision on a CPU: 'auto' (default: as this kind of CPU "
+                        "trains, fastseq.precision.CPU_BF16_TABLE), 'fp32' or 'bf16'")
 
 
 def _add_model_args(p, several=False):
@@ -109,7 +110,7 @@ def _add_bench(sub):
     p.add_argument('--seconds', type=float, default=60., help='about this long in all; training gets half')
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
     p.add_argument('--precision', default='auto', choices=PRECISIONS,
-                   help="training precision; 'auto' (default): what measures faster on this device")
+                   help="training precision; 'auto' (default): as `fastseq train` chooses on this device")
     p.add_argument('--bs', type=int, default=125, help='sentences per training and decoding batch')
     p.add_argument('--model', help='exported learner to decode with (default: the briefly trained benchmark model)')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of a table')

@@ -29,8 +29,8 @@ __all__ = ['Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter', 'fused_adam'
 
 def fused_adam(params, lr, mom=0.9, sqr_mom=0.99, eps=1e-5, wd=0.01, **kwargs):
     """fastai's `Adam` with its defaults (β 0.9 / 0.99, eps 1e-5, decoupled weight decay 0.01, biases included) as
-    PyTorch's fused AdamW: one kernel over all parameters instead of fastai's element-wise ops per parameter (a fifth
-    of the optimizer's time at the lesson preset, docs/performance.md); fastai's schedules drive it (`OptimWrapper`)."""
+    PyTorch's fused AdamW: one kernel over all parameters instead of fastai's element-wise ops per parameter (timed in
+    docs/performance.md); fastai's schedules drive it (`OptimWrapper`)."""
     opt = partial(torch.optim.AdamW, betas=(mom, sqr_mom), eps=eps, weight_decay=wd, fused=True)
     return OptimWrapper(params, opt, lr=lr, **kwargs)
 

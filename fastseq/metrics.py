@@ -94,8 +94,8 @@ def corpus_chrf(hyps, refs):
 
 
 def tokenized_bleu(hyps, refs, lang='en'):
-    """BLEU in the form NMT toolkits' papers and ../shared/bench's peers use: both sides normalised, split by spaCy's
-    `lang` tokenizer and lowercased, then sacrebleu with tokenize='none' (higher than `corpus_bleu` on one output)."""
+    """BLEU as NMT toolkits' papers and trainers (OpenNMT-py, JoeyNMT) report it: both sides normalised, split by
+    spaCy's `lang` tokenizer and lowercased, then sacrebleu with tokenize='none' (higher than `corpus_bleu`)."""
     import sacrebleu
     tok = SpacyTokenizer(lang)
     split = lambda texts: [' '.join(t.lower() for t in toks) for toks in tok([normalize_text(x) for x in texts])]

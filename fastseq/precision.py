@@ -87,7 +87,7 @@ def precision_callbacks(precision, device):
 
 def cpu_bf16_kind():
     """How this CPU multiplies bf16: 'amx' (AMX tiles), 'avx512_bf16' (AVX512-BF16 instructions), or None (emulated,
-    about 18× slower than fp32; docs/performance.md)."""
+    much slower than fp32; docs/performance.md)."""
     probe = lambda name: bool(getattr(torch.cpu, name, lambda: False)())
     return 'amx' if probe('_is_amx_tile_supported') else 'avx512_bf16' if probe('_is_avx512_bf16_supported') else None
 
@@ -100,9 +100,9 @@ def cpu_vendor():
     except OSError: return ''
 
 
-# (bf16 kind, vendor) → what trains faster, from side-by-side runs of the lesson preset (docs/performance.md): AMX
-# (Intel Xeon) 4,519-5,067 target tok/s in bf16 against 4,057 in fp32; AVX512-BF16 on an AMD EPYC 2,828-3,187 against
-# 2,450; AVX512-BF16 without AMX on an Intel Xeon, the projection alone 189 ms in bf16 against 124 ms in fp32.
+# (bf16 kind, vendor) → bf16 where the lesson preset trained faster in it than in fp32, measured side by side on each
+# kind (docs/performance.md: AMX on an Intel Xeon, AVX512-BF16 on an AMD EPYC); every other kind trains in fp32 (an
+# Intel Xeon with AVX512-BF16 and no AMX ran the projection slower in bf16).
 CPU_BF16_TABLE = {('amx', 'GenuineIntel'): 'bf16', ('avx512_bf16', 'AuthenticAMD'): 'bf16'}
 
 
