@@ -5,7 +5,6 @@ import time
 
 import torch
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
-from fastai.callback.tracker import TerminateOnNaNCallback
 from fastai.torch_core import get_model
 from fastcore.basics import noop
 
@@ -62,19 +61,18 @@ class AttentionCapture(Callback):
     def after_fit(self): self.after_validate()
 
 
-class StopOnNonFiniteLoss(TerminateOnNaNCallback):
-    """fastai's `TerminateOnNaNCallback`, raising a `NonFiniteLossError` that names the epoch and batch instead of
-    cancelling silently; not during `lr_find`, which is meant to diverge. Each loss is tested on the device and the
-    result read on the host every `every` batches and at the end of each epoch (default: every batch on a CPU, where
-    reading is free, so a NaN never reaches the weights; every 20 on a GPU, where a read would stall the queue)."""
+class StopOnNonFiniteLoss(Callback):
+    """Stops training with a `NonFiniteLossError` that names the epoch and batch where the loss stopped being finite
+    (fastai's `TerminateOnNaNCallback` cancels silently and reads the loss back every batch); not during `lr_find`,
+    which is meant to diverge. Each loss is tested on the device and the result read on the host every `every` batches
+    and at the end of each epoch (default: every batch on a CPU, where reading is free, so a NaN never reaches the
+    weights; every 20 on a GPU, where a read would stall the queue)."""
     order, run_valid = 10, False
     def __init__(self, every=None): self.every = every
 
     def before_fit(self):
         self.period = self.every or (20 if torch.device(self.dls.device).type == 'cuda' else 1)
         self.bad = None
-
-    def after_batch(self): pass  # fastai's check; ours runs in after_loss
 
     def after_loss(self):
         if hasattr(self.learn, 'lr_finder'): return
