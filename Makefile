@@ -7,7 +7,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile -c 
 CORE := $(VENV)/.fastseq-core
 DEV := $(VENV)/.fastseq-dev
 
-.PHONY: demo test lint wheel clean
+.PHONY: demo test lint wheel notebooks clean
 
 $(CORE): settings.ini setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: $(CORE)
 
 test: $(DEV)
 	$(PY) -m pytest
+
+notebooks: $(DEV)
+	$(PY) nbs/run_notebooks.py
 
 wheel: $(DEV)
 	bash .ci/wheel_check.sh

@@ -1,5 +1,6 @@
 """Shared fixtures: small corpora and a tiny trained-for-real learner, built once per session (per worker under
 pytest-xdist); `call` runs the `fastseq` command in this process."""
+import importlib.util
 import io
 import os
 import pathlib
@@ -38,15 +39,11 @@ def pytest_collection_modifyitems(items):
 
 
 def execute_notebook(path, folder):
-    "Run a notebook top to bottom in `folder` (small settings for 06), returning it with its outputs."
-    import nbformat
-    from nbclient import NotebookClient
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=900, kernel_name='python3', resources={'metadata': {'path': str(folder)}})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv('FASTSEQ_NB_SMALL', '1')   # 06_tatoeba: a small slice of the real data (or phrasebook TSVs)
-        client.execute()
-    return nb
+    "Run a notebook top to bottom in `folder`, from cleared outputs (small settings for 06), as `make notebooks` does."
+    spec = importlib.util.spec_from_file_location('run_notebooks', NBS / 'run_notebooks.py')
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    return runner.execute_notebook(path, folder)
 
 
 @pytest.fixture(scope='session')

@@ -21,3 +21,15 @@ def test_notebook_runs(path, request, tmp_path):
 
 
 def test_there_are_notebooks(): assert '03_training.ipynb' in [p.name for p in NOTEBOOKS]
+
+
+def test_the_committed_notebooks_show_their_plots_and_tables():
+    "A repository browser shows 03's lr_find plot and epoch table and 04's attention per step (`make notebooks`)."
+    import nbformat
+    def outputs(name, code):
+        cells = [c for c in nbformat.read(NBS / name, as_version=4).cells if c.cell_type == 'code' and code in c.source]
+        assert cells, code
+        return [o.get('data', {}) for c in cells for o in c.outputs]
+    assert any('image/png' in d for d in outputs('03_training.ipynb', 'lr_find('))
+    assert any('epoch' in d.get('text/html', '') for d in outputs('03_training.ipynb', 'fit_one_cycle('))
+    assert any('image/png' in d for d in outputs('04_attention.ipynb', "kind='steps'"))
