@@ -49,9 +49,15 @@ def shrink_images(nb, max_width=MAX_WIDTH):
     return nb
 
 
-def strip_run_details(nb):
-    "Drop what changes on every run without changing what a reader sees (timings, kernel versions)."
-    for cell in nb.cells: cell.metadata.pop('execution', None)
+def strip_run_details(nb, folder):
+    """Drop what changes on every run or names this machine rather than the notebook: timings, kernel versions,
+    third-party warnings (their text holds the installation's paths) and the scratch folder's path."""
+    for cell in nb.cells:
+        cell.metadata.pop('execution', None)
+        if cell.cell_type != 'code': continue
+        cell.outputs = [o for o in cell.outputs if not (o.get('name') == 'stderr' and 'site-packages' in o.text)]
+        for o in cell.outputs:
+            if o.get('output_type') == 'stream': o.text = o.text.replace(f"{folder}/", '')
     nb.metadata.get('language_info', {}).pop('version', None)
     return nb
 
@@ -65,7 +71,7 @@ def main(names=()):
         paths = [p for p in paths if p.name in wanted]
     with tempfile.TemporaryDirectory() as folder:
         for path in paths:
-            nb = strip_run_details(shrink_images(execute_notebook(path, folder)))
+            nb = strip_run_details(shrink_images(execute_notebook(path, folder)), folder)
             nbformat.write(nb, path)
             print(f"{path.name}: {path.stat().st_size / 1024:.0f} KB with outputs", flush=True)
 
