@@ -11,7 +11,7 @@ import warnings
 from fastseq.datasets import read_tsv
 from fastseq.bundle import load_translator
 from fastseq.inference import Translator
-from fastseq.subword import SubwordTokenizer
+from fastseq.tokenize import SubwordTokenizer
 from fastseq.training import evaluate
 from fastseq.vocab import UNK
 

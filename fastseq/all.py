@@ -24,14 +24,14 @@ from .metrics import ChrF, CorpusBLEU, Perplexity, TokenAccuracy, corpus_bleu, c
 from .model import BahdanauDecoder, Decoder, Encoder, Ensemble, LuongDecoder, Seq2SeqConfig, Seq2SeqRNN
 from .pairs import PairDataset
 from .precision import Autocast, precision_callbacks, resolve_precision
-from .subword import SubwordTokenizer, train_sentencepiece
-from .tokenize import Seq2SeqTokenizer
+from .tokenize import TOKENIZERS, Seq2SeqTokenizer, SubwordTokenizer, train_sentencepiece
 from .config import PRESETS, TrainConfig, model_options
 from .training import evaluate, evaluation_line, run_demo, train
 from .vocab import Vocab
 
 __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttention', 'make_attention', 'AverageWeights',
-           'Ensemble', 'load_ensemble', 'SubwordTokenizer', 'train_sentencepiece', 'run_bench', 'CachedCorpus',
+           'Ensemble', 'load_ensemble', 'SubwordTokenizer', 'train_sentencepiece', 'TOKENIZERS', 'run_bench',
+           'CachedCorpus',
            'build_cache', 'open_cache',
            'AttentionCapture', 'Autocast', 'EpochPrinter', 'StopOnNonFiniteLoss', 'TeacherForcing', 'ThroughputMeter',
            'TimeBudget', 'forcing_probability', 'SaveCheckpoint', 'load_checkpoint', 'resume', 'save_checkpoint',

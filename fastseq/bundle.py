@@ -10,7 +10,7 @@ from .errors import ModelFileError
 from .inference import Translator
 from .io import atomic_path
 from .model import Ensemble, Seq2SeqConfig, Seq2SeqRNN
-from .subword import tokenizer_from_meta, tokenizer_meta
+from .tokenize import tokenizer_from_meta
 from .version import __version__
 from .vocab import Vocab
 
@@ -51,7 +51,7 @@ def load_bundle(path, device='cpu'):
 
 def _bundle_meta(t):
     p = t.processor
-    side = lambda tok, vocab: {**tokenizer_meta(tok), 'itos': vocab.itos}
+    side = lambda tok, vocab: {**tok.to_meta(), 'itos': vocab.itos}
     return {'format': BUNDLE_FORMAT, 'format_version': BUNDLE_VERSION, 'fastseq_version': __version__,
             'config': t.model.config.to_dict(), 'src': side(p.src_tok, p.src_vocab),
             'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8, 'trained_in': t.trained_in}

@@ -22,14 +22,13 @@ from .datasets import count_lines, question_filter, read_tsv, stream_pairs, stri
 from .errors import CorpusError
 from .io import atomic_path, file_key
 from .pairs import PairDataset
-from .subword import TOKENIZERS, SubwordTokenizer, make_tokenizers
-from .tokenize import Seq2SeqTokenizer
+from .tokenize import make_tokenizers, tokenizer_class, tokenizer_from_meta
 from .vocab import EOS, SPECIALS, Vocab
 
 __all__ = ['build_cache', 'read_manifest', 'CachedCorpus', 'open_cache', 'cache_tokenizers', 'CACHE_FORMAT']
 
-CACHE_FORMAT = 'fastseq-stream-cache-1'
-_MANIFEST = 'cache.json'
+CACHE_FORMAT = 'fastseq-stream-cache-2'   # 2: the tokenizers' bundle forms in tokenizers.json
+_MANIFEST, _TOKENIZERS = 'cache.json', 'tokenizers.json'
 
 
 def _chunks(pairs, size, counts):
@@ -55,25 +54,22 @@ def _local_ids(token_lists):
 
 
 @lru_cache(maxsize=None)
-def _tokenizer(lang, normalize, spm_model=None):
-    "One tokenizer per language and process: spaCy's tokenizer (or a SentencePiece model) loads once, not per chunk."
-    return SubwordTokenizer(lang, spm_model, normalize) if spm_model else Seq2SeqTokenizer(lang, normalize)
+def _tokenizer(meta_json):
+    "One tokenizer per bundle form and process: spaCy (or a SentencePiece model) loads once, not per chunk."
+    return tokenizer_from_meta(json.loads(meta_json))
 
 
 def _encode_chunk(job):
     "Worker: tokenize one chunk of kept pairs; both sides as chunk-local ids (target lists end with eos)."
-    src_texts, tgt_texts, (src, tgt, normalize, src_spm, tgt_spm) = job
-    src_toks = _tokenizer(src, normalize, src_spm)(src_texts)
-    tgt_toks = _tokenizer(tgt, normalize, tgt_spm)(tgt_texts)
+    src_texts, tgt_texts, (src_meta, tgt_meta) = job
+    src_toks = _tokenizer(src_meta)(src_texts)
+    tgt_toks = _tokenizer(tgt_meta)(tgt_texts)
     return _local_ids(src_toks), _local_ids([toks + [EOS] for toks in tgt_toks])
 
 
-def cache_tokenizers(folder, options):
-    "The (source, target) tokenizers a cache was built with: spaCy words, or the SentencePiece models it keeps."
-    spm = lambda side: (Path(folder) / f"{side}.spm").read_bytes()
-    if options.get('tokenizer', 'spacy') == 'spm':
-        return tuple(SubwordTokenizer(options[side], spm(side), options['normalize']) for side in ('src', 'tgt'))
-    return tuple(Seq2SeqTokenizer(options[side], options['normalize']) for side in ('src', 'tgt'))
+def cache_tokenizers(folder):
+    "The (source, target) tokenizers a cache was built with, from the bundle forms it keeps (`tokenizers.json`)."
+    return tuple(tokenizer_from_meta(m) for m in json.loads((Path(folder) / _TOKENIZERS).read_text(encoding='utf-8')))
 
 
 def _ordered_map(fn, jobs, n_workers, ahead=2):
@@ -159,27 +155,26 @@ def _split_chunks(pairs, opts, chunk_size, counts):
         yield [p for p, v in zip(kept, is_valid) if not v], [p for p, v in zip(kept, is_valid) if v]
 
 
-def _train_pieces(pairs, opts, folder, chunk_size, sample=1_000_000, verbose=True):
-    """SentencePiece models of the first `sample` training pairs of the stream (the split the pipeline will make),
-    written to the folder as src.spm / tgt.spm; returns their bytes."""
+def _tokenizers(kind, pairs, opts, chunk_size, sample=1_000_000, verbose=True):
+    """The (source, target) tokenizers of `kind`, trained (SentencePiece) on the first `sample` training pairs of the
+    stream, as the pipeline will split it."""
+    if not tokenizer_class(kind).trained: return make_tokenizers(kind, opts['src'], opts['tgt'], opts['normalize'])
     src_texts, tgt_texts = [], []
     for train, _ in _split_chunks(pairs, opts, chunk_size, Counter()):
         src_texts += [s for s, _ in train]; tgt_texts += [t for _, t in train]
         if len(src_texts) >= sample: break
     t0 = time.perf_counter()
-    toks = make_tokenizers('spm', opts['src'], opts['tgt'], opts['normalize'], (src_texts[:sample], tgt_texts[:sample]),
+    toks = make_tokenizers(kind, opts['src'], opts['tgt'], opts['normalize'], (src_texts[:sample], tgt_texts[:sample]),
                            opts['vocab_sz'], opts['joint_vocab'], opts['seed'])
-    for side, tok in zip(('src', 'tgt'), toks):
-        with atomic_path(Path(folder) / f"{side}.spm") as tmp: tmp.write_bytes(tok.model_proto)
     if verbose: print(f"SentencePiece: {toks[0].vocab_sz} / {toks[1].vocab_sz} pieces from "
                       f"{min(len(src_texts), sample):,} pairs in {time.perf_counter() - t0:.0f} s", flush=True)
-    return tuple(tok.model_proto for tok in toks)
+    return toks
 
 
-def _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose, counts, spm_models=(None, None)):
+def _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose, counts, tokenizers):
     "Read, filter, split and tokenize chunk by chunk (tokenizing in workers), feeding the side writers."
     valid, kept, t0 = [], 0, time.perf_counter()
-    spec = (opts['src'], opts['tgt'], opts['normalize'], *spm_models)
+    spec = tuple(json.dumps(tok.to_meta(), sort_keys=True) for tok in tokenizers)
     def jobs():
         nonlocal kept
         for train, val in _split_chunks(pairs, opts, chunk_size, counts):
@@ -224,8 +219,7 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
     folder = Path(folder)
     opts = dict(src=src, tgt=tgt, names=names, questions=questions, valid_pct=valid_pct, seed=seed,
                 max_vocab=max_vocab, min_freq=min_freq, normalize=normalize)
-    if tokenizer not in TOKENIZERS:
-        raise ValueError(f"tokenizer must be one of {', '.join(TOKENIZERS)}, got {tokenizer!r}")
+    tokenizer_class(tokenizer)                                     # an unknown kind fails before any work
     if tokenizer == 'spm': opts.update(tokenizer=tokenizer, vocab_sz=vocab_sz, joint_vocab=joint_vocab)
     if skip_bad_lines: opts.update(skip_bad_lines=True)
     if valid is not None: opts.update(valid=str(Path(valid).absolute()))
@@ -238,11 +232,11 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
     folder.mkdir(parents=True, exist_ok=True)
     manifest.unlink(missing_ok=True)        # an older cache here is no longer complete once its files start changing
     t0, counts = time.perf_counter(), Counter(skipped_bad_lines=0, dropped_empty=0)
-    spm_models = (_train_pieces(stream(), opts, folder, chunk_size, verbose=verbose) if tokenizer == 'spm'
-                  else (None, None))
+    tokenizers = _tokenizers(tokenizer, stream(), opts, chunk_size, verbose=verbose)
+    with atomic_path(folder / _TOKENIZERS) as tmp: tmp.write_text(json.dumps([t.to_meta() for t in tokenizers]))
     src_w, tgt_w = _SideWriter(folder, 'src'), _SideWriter(folder, 'tgt')
     try: kept, valid = _pipeline(stream(), n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose, counts,
-                                 spm_models)
+                                 tokenizers)
     finally: src_w.close(); tgt_w.close()
     if not kept: raise CorpusError("no training pair left after cleaning and filtering", path)
     valid = valid_pairs if valid_pairs is not None else valid

@@ -7,7 +7,7 @@ from .attention import SCORES
 from .errors import OptionError
 from .model import CELLS
 from .precision import PRECISIONS
-from .subword import TOKENIZERS
+from .tokenize import TOKENIZERS
 
 __all__ = ['TrainConfig', 'PRESETS', 'option', 'model_options']
 
@@ -36,7 +36,7 @@ class TrainConfig:
     min_freq: int = option(2, 'vocabulary: words seen fewer times in training are unknown')
     max_len: int = option(30, 'drop training pairs longer than this many tokens (none: the 99th percentile)')
     tokenizer: str = option('spacy', 'spacy: words with case markers; spm: SentencePiece subword units trained on '
-                            '--data', choices=TOKENIZERS)
+                            '--data', choices=tuple(TOKENIZERS))
     vocab_sz: int = option(8000, 'with --tokenizer spm: pieces per language at most')
     joint_vocab: bool = option(False, 'with --tokenizer spm: one piece model for both languages')
     stream_cache: str = option(None, 'stream --data into a memory-mapped cache in DIR (reused when complete) and train '

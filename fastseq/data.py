@@ -11,7 +11,7 @@ from .cache import cache_tokenizers, open_cache
 from .datasets import clean_pairs, question_filter, read_files, read_tsv, valid_mask
 from .io import show_table
 from .pairs import PairDataset
-from .subword import make_tokenizers
+from .tokenize import make_tokenizers
 from .vocab import Vocab
 
 __all__ = ['TextProcessor', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
@@ -175,7 +175,7 @@ class Seq2SeqDataLoaders(DataLoaders):
         """From a `fastseq.cache.build_cache` folder: training pairs memory-mapped (nothing per pair in RAM but
         indices and lengths), validation pairs tokenized from their stored texts; the cache's vocabularies."""
         corpus = open_cache(folder)
-        proc = TextProcessor(*cache_tokenizers(folder, corpus.options), corpus.src_vocab, corpus.tgt_vocab)
+        proc = TextProcessor(*cache_tokenizers(folder), corpus.src_vocab, corpus.tgt_vocab)
         train_ds, limits = corpus.train.limited(max_len)
         valid_ds = PairDataset.from_lists(proc.src_ids([s for s, _ in corpus.valid]),
                                           proc.tgt_ids([t for _, t in corpus.valid]), corpus.valid)

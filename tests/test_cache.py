@@ -5,7 +5,7 @@ import pytest
 
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.errors import CorpusError
-from fastseq.cache import build_cache
+from fastseq.cache import build_cache, cache_tokenizers
 from fastseq.datasets import count_lines, stream_pairs
 from fastseq.tokenize import Seq2SeqTokenizer
 from fastseq.vocab import Vocab
@@ -106,13 +106,14 @@ def test_errors_name_the_file_and_line(tmp_path):
 
 def test_a_subword_cache_trains_pieces_on_its_training_split_and_tokenizes_with_them(two_files, small_df, tmp_path):
     "tokenizer='spm': the piece models are trained on the training pairs alone, kept in the cache and read back."
-    from fastseq.subword import SubwordTokenizer, make_tokenizers
+    from fastseq.tokenize import SubwordTokenizer, make_tokenizers
     folder = build_cache(*two_files[:1], tmp_path / 'cache', tgt_path=two_files[1], valid_pct=0.2, n_workers=1,
                          chunk_size=100, verbose=False, tokenizer='spm', vocab_sz=120)
     valid = set(tuple(p) for p in json.loads((folder / 'valid.json').read_text()))
     train = [p for p in zip(small_df.fr, small_df.en) if p not in valid]
     fr, en = make_tokenizers('spm', 'fr', 'en', True, ([s for s, _ in train], [t for _, t in train]), vocab_sz=120)
-    assert (folder / 'src.spm').read_bytes() == fr.model_proto and (folder / 'tgt.spm').read_bytes() == en.model_proto
+    kept = cache_tokenizers(folder)
+    assert kept[0].model_proto == fr.model_proto and kept[1].model_proto == en.model_proto
     dls = Seq2SeqDataLoaders.from_cache(folder, bs=16, max_len=100, device='cpu', verbose=False)
     assert isinstance(dls.processor.src_tok, SubwordTokenizer)
     src, tgt = dls.train_ds[3]

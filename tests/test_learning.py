@@ -113,7 +113,7 @@ def subword_learner(tmp_path_factory):
 def test_a_subword_model_learns_the_phrasebook_and_survives_export_bundle_and_a_new_process(subword_learner, tmp_path):
     import subprocess
     import sys
-    from fastseq.subword import SubwordTokenizer
+    from fastseq.tokenize import SubwordTokenizer
     learn, out = subword_learner
     assert isinstance(learn.dls.processor.src_tok, SubwordTokenizer) and len(learn.dls.processor.tgt_vocab) <= 1000 + 6
     pairs = learn.valid_pairs()
