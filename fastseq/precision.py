@@ -13,8 +13,7 @@ from .model import projection_dtype, projection_in_loss
 
 __all__ = ['PRECISIONS', 'BatchContext', 'Autocast', 'ProjectionAutocast', 'ProjectionInLoss', 'precision_callbacks',
            'resolve_precision', 'cpu_precision', 'cpu_bf16_kind', 'cpu_vendor', 'CPU_BF16_TABLE', 'decoding_dtype',
-           'projection_in',
-           'precision_label', 'prepare_device']
+           'projection_in', 'precision_label', 'prepare_device']
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 AUTO_MIN_PROJECTION = 300 * 8000  # n_hid × vocabulary below which a CPU's 'auto' is fp32: too small to pay
