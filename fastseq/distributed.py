@@ -34,7 +34,14 @@ def _backend_device():
 
 
 class Seq2SeqDistributedDL(DistributedDL):
-    "fastai's `DistributedDL`, broadcasting each epoch's (sortish) order on the backend's device."
+    """fastai's `DistributedDL`, broadcasting each epoch's (sortish) order on the backend's device; in validation each
+    item goes to exactly one process (fastai pads the shards with repeats, which the summed metrics would count)."""
+    def get_idxs(self):
+        if self.dl.shuffle: return super().get_idxs()          # training: equal shards, so every process steps alike
+        idxs = list(self.dl.get_idxs())                         # validation: a fixed order, the same in every process
+        self.n = self.n_padded = len(idxs)
+        return idxs[self.rank * self.n // self.world_size:(self.rank + 1) * self.n // self.world_size]
+
     def _broadcast(self, t, rank):
         t = torch.tensor(t, dtype=torch.long, device=_backend_device())
         dist.broadcast(t, rank)
