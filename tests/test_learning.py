@@ -3,13 +3,14 @@
 import warnings
 
 import matplotlib
+import numpy as np
 import pytest
 import sacrebleu
 from fastai.learner import load_learner
 
 from fastseq.bundle import load_bundle
 from fastseq.data import Seq2SeqDataLoaders
-from fastseq.datasets import phrasebook
+from fastseq.datasets import phrasebook, valid_mask
 from fastseq.config import TrainConfig
 from fastseq.training import DEMO_SENTENCES, run_demo
 
@@ -33,8 +34,8 @@ def demo_learner(demo_notebook):
 
 @pytest.mark.slow
 def test_the_demo_model_translates_held_out_phrasebook_pairs(demo_learner):
-    pairs = demo_learner.valid_pairs()
-    assert len(pairs) == 1000
+    pairs, c = demo_learner.valid_pairs(), TrainConfig.from_preset('demo')
+    assert len(pairs) == valid_mask(np.random.RandomState(c.seed), c.n_pairs, c.valid_pct).sum()   # about 1,000
     hyps = demo_learner.translate([s for s, _ in pairs])
     bleu = sacrebleu.corpus_bleu(hyps, [[r for _, r in pairs]]).score
     assert bleu >= 80, f"held-out BLEU {bleu:.1f}"   # measured 99.0 (attention after the GRU), 84.5 before
@@ -88,7 +89,7 @@ def test_run_demo_plots_scores_exports_and_reloads_in_a_new_process(tmp_path, ca
     "The main job's whole path on a small corpus: its BLEU is sacrebleu's on the learner's own decodes."
     learn, bleu, n, path, _ = run_demo(tmp_path / 'demo', n_pairs=1000, epochs=1)
     pairs = learn.valid_pairs()
-    assert n == len(pairs) == 50
+    assert n == len(pairs) == valid_mask(np.random.RandomState(0), 1000, 0.05).sum()    # the demo's seed and share
     hyps = learn.translate([s for s, _ in pairs])
     assert bleu == pytest.approx(sacrebleu.corpus_bleu(hyps, [[r for _, r in pairs]]).score)
     for png in ('lr_find.png', 'attention.png', 'attention_steps.png'):
