@@ -3,6 +3,7 @@ in fp32 (on a CPU, bf16 for the vocabulary projection alone, fused with the loss
 device's capabilities and a table of measured CPU kinds, never from a timing, so a run's numerics do not depend on
 the machine's load."""
 from contextlib import contextmanager
+from functools import cache
 
 import torch
 from fastai.callback.core import Callback
@@ -84,6 +85,7 @@ def precision_callbacks(precision, device):
     raise OptionError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}", 'precision')
 
 
+@cache   # the hardware does not change: probed once per process, not on every `translate`
 def cpu_bf16_kind():
     """How this CPU multiplies bf16: 'amx' (AMX tiles), 'avx512_bf16' (AVX512-BF16 instructions), or None (emulated,
     much slower than fp32; docs/performance.md)."""
@@ -91,6 +93,7 @@ def cpu_bf16_kind():
     return 'amx' if probe('_is_amx_tile_supported') else 'avx512_bf16' if probe('_is_avx512_bf16_supported') else None
 
 
+@cache   # read /proc/cpuinfo once per process
 def cpu_vendor():
     "The CPU's vendor as Linux reports it ('GenuineIntel', 'AuthenticAMD', ...), or '' where it cannot be read."
     try:
