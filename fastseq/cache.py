@@ -6,7 +6,6 @@ ids. Peak memory follows `chunk_size`, not the corpus."""
 import json
 import sys
 import time
-import warnings
 from collections import Counter, deque
 from functools import lru_cache
 from itertools import islice
@@ -18,7 +17,7 @@ from fastcore.xtras import Path
 from fastcore.imports import IN_NOTEBOOK
 from fastprogress.fastprogress import progress_bar
 
-from .datasets import count_lines, question_filter, read_tsv, stream_pairs, strip_pairs, valid_mask
+from .datasets import count_lines, question_filter, read_tsv, stream_pairs, strip_pairs, valid_mask, warn_dropped
 from .errors import CorpusError
 from .io import atomic_path, file_key
 from .pairs import PairDataset
@@ -240,7 +239,7 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
     finally: src_w.close(); tgt_w.close()
     if not kept: raise CorpusError("no training pair left after cleaning and filtering", path)
     valid = valid_pairs if valid_pairs is not None else valid
-    _warn_dropped(path, counts)
+    warn_dropped(path, **counts)
     t_tok = time.perf_counter() - t0
     vocabs = {side: w.vocab(max_vocab, min_freq) for side, w in (('src', src_w), ('tgt', tgt_w))}
     for side, w in (('src', src_w), ('tgt', tgt_w)):
@@ -265,15 +264,6 @@ def _valid_file_pairs(valid, opts, skip_bad_lines):
     df = read_tsv(valid, opts['src'], opts['tgt'], skip_bad_lines=skip_bad_lines)
     if opts['questions']: df = question_filter(df, opts['src'], opts['tgt'])
     return list(zip(df[opts['src']], df[opts['tgt']]))
-
-
-def _warn_dropped(path, counts):
-    "One warning per kind of line left out, as `read_tsv` and `clean_pairs` give in memory."
-    if counts['skipped_bad_lines']:
-        warnings.warn(f"{path}: skipped {counts['skipped_bad_lines']} lines with a wrong number of columns or bytes "
-                      f"that are not UTF-8", stacklevel=3)
-    if counts['dropped_empty']:
-        warnings.warn(f"{path}: dropped {counts['dropped_empty']} pairs with an empty side", stacklevel=3)
 
 
 def read_manifest(folder):

@@ -12,7 +12,7 @@ from .errors import CorpusError, CorpusNotFoundError
 from .phrasebook import phrasebook
 
 __all__ = ['phrasebook', 'read_tsv', 'read_files', 'stream_pairs', 'count_lines', 'strip_pairs', 'clean_pairs',
-           'valid_mask', 'question_filter', 'TATOEBA_COLUMNS']
+           'warn_dropped', 'valid_mask', 'question_filter', 'TATOEBA_COLUMNS']
 
 TATOEBA_COLUMNS = ('en', 'fr', 'attribution')  # the headerless ManyThings/Tatoeba export
 _RE_EN_Q, _RE_FR_Q = re.compile(r'^(Wh[^?.!]+\?)'), re.compile(r'^([^?.!]+\?)')
@@ -84,8 +84,7 @@ def read_tsv(path, src='fr', tgt='en', sep=None, names=None, skip_bad_lines=Fals
     for _, s, t in _tsv_rows(path, src, tgt, _sep_for(path, sep), names, skip_bad_lines):
         if s is None: bad += 1
         else: data.append((s, t))
-    if bad: warnings.warn(f"{path}: skipped {bad} lines with a wrong number of columns or bytes that are not UTF-8",
-                          stacklevel=2)
+    warn_dropped(path, skipped_bad_lines=bad)
     return clean_pairs(pd.DataFrame(data, columns=[src, tgt]), src, tgt, skipped_bad_lines=bad, source=str(path))
 
 
@@ -137,10 +136,18 @@ def clean_pairs(df, src, tgt, source='DataFrame', **counts):
         if c not in df.columns: raise CorpusError(f"no column {c!r}; the columns are {list(df.columns)}", source)
     kept, n_empty = strip_pairs(df, src, tgt)
     if not len(kept): raise CorpusError("no pair has text on both sides", source)
-    if n_empty: warnings.warn(f"{source}: dropped {n_empty} pairs with an empty side", stacklevel=2)
+    warn_dropped(source, dropped_empty=n_empty)
     kept.attrs.update({**df.attrs, **counts}, source=source)       # counts of an earlier read or cleaning carry on
     kept.attrs['dropped_empty'] = df.attrs.get('dropped_empty', 0) + n_empty
     return kept
+
+
+def warn_dropped(source, skipped_bad_lines=0, dropped_empty=0):
+    "One warning per kind of line left out of `source`, the same from both pipelines."
+    if skipped_bad_lines:
+        warnings.warn(f"{source}: skipped {skipped_bad_lines} lines with a wrong number of columns or bytes that are "
+                      f"not UTF-8", stacklevel=3)
+    if dropped_empty: warnings.warn(f"{source}: dropped {dropped_empty} pairs with an empty side", stacklevel=3)
 
 
 def valid_mask(rng, n, valid_pct):
