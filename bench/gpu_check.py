@@ -173,8 +173,8 @@ def main(argv=None):
     path = Path(os.environ.get('OUT') or out) / 'gpu_check.json'
     summary, t0 = {'device': a.device, 'budget_minutes': a.budget}, time.time()
     steps = {'tests': lambda: device_tests(a, budget), 'bench': lambda: bench_sweep(a, budget),
-             'train': lambda: train_and_evaluate(a, budget, out), 'sigkill_resume': lambda: kill_and_resume(a, budget, out),
-             'ddp': lambda: ddp(a, budget, out)}
+             'train': lambda: train_and_evaluate(a, budget, out),
+             'sigkill_resume': lambda: kill_and_resume(a, budget, out), 'ddp': lambda: ddp(a, budget, out)}
     for name in a.steps.split(','):
         summary[name] = steps[name]() if budget.left() > 10 else {'skipped': 'budget'}
         summary['total_seconds'] = round(time.time() - t0)

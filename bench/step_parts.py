@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from fastai.optimizer import Adam
 
 from fastseq.bench import LESSON
-from fastseq.losses import FusedProjectionCrossEntropy, MaskedCrossEntropy
+from fastseq.fused import FusedProjectionCrossEntropy
+from fastseq.losses import MaskedCrossEntropy
 from fastseq.model import Seq2SeqRNN
 from fastseq.training import model_options
 

@@ -16,6 +16,7 @@ from .embeddings import Coverage, auto_epochs, embedding_matrix, read_vec, train
 from .errors import CorpusError, CorpusNotFoundError, ModelFileError, NonFiniteLossError, OptionError
 from .bundle import load_bundle, load_ensemble, load_translator, save_bundle
 from .inference import Attended, Translator, translate_texts
+from .fused import FusedProjectionLoss
 from .interpret import Seq2SeqInterpretation, plot_attention, plot_attention_steps, results_table, save_figure
 from .io import show_table
 from .learner import Seq2SeqLearner, seq2seq_learner, seq2seq_splitter
@@ -23,7 +24,7 @@ from .losses import Seq2SeqLoss
 from .metrics import ChrF, CorpusBLEU, Perplexity, TokenAccuracy, corpus_bleu, corpus_chrf, tokenized_bleu
 from .model import BahdanauDecoder, Decoder, Encoder, Ensemble, LuongDecoder, Seq2SeqConfig, Seq2SeqRNN
 from .pairs import PairDataset
-from .precision import Autocast, precision_callbacks, resolve_precision
+from .precision import Autocast, ProjectionAutocast, precision_callbacks, resolve_precision
 from .tokenize import TOKENIZERS, Seq2SeqTokenizer, SubwordTokenizer, train_sentencepiece
 from .config import PRESETS, TrainConfig, model_options
 from .training import evaluate, evaluation_line, run_demo, train
@@ -46,5 +47,5 @@ __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttentio
            'show_table', 'Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter', 'ChrF', 'CorpusBLEU', 'Perplexity',
            'Seq2SeqLoss', 'TokenAccuracy', 'corpus_bleu', 'corpus_chrf', 'tokenized_bleu', 'BahdanauDecoder',
            'Decoder', 'Encoder', 'LuongDecoder', 'Seq2SeqConfig', 'Seq2SeqRNN', 'PairDataset', 'Seq2SeqTokenizer',
-           'precision_callbacks', 'resolve_precision',
+           'precision_callbacks', 'resolve_precision', 'ProjectionAutocast', 'FusedProjectionLoss',
            'PRESETS', 'TrainConfig', 'evaluate', 'evaluation_line', 'model_options', 'run_demo', 'train', 'Vocab']

@@ -9,10 +9,11 @@ from fastai.callback.progress import ProgressCallback
 from .callbacks import TeacherForcing, ThroughputMeter, sync_device
 from .data import Seq2SeqDataLoaders, pad_batch
 from .datasets import phrasebook, read_tsv
-from .inference import Translator, decode_batch
+from .decode import decode_batch
+from .inference import Translator
 from .learner import seq2seq_learner
-from .precision import (ProjectionInLoss, decoding_dtype, precision_callbacks, prepare_device, projection_in,
-                        resolve_precision)
+from .fused import FusedProjectionLoss
+from .precision import decoding_dtype, precision_callbacks, prepare_device, resolve_precision
 from .config import TrainConfig, model_options
 
 __all__ = ['LESSON', 'matmul_peak', 'train_flops_per_token', 'bench_data',
@@ -64,13 +65,14 @@ def bench_data(data='phrasebook', valid=None, n_pairs=20000, device=None, bs=LES
 
 def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True):
     """Train the lesson preset for `seconds` after `warmup` batches; throughput, memory and FLOP figures.
-    `fused_loss=False` trains bf16 on a CPU through logits (no `ProjectionInLoss`), to measure what the fusion buys."""
+    `fused_loss=False` trains bf16 on a CPU through logits (without `FusedProjectionLoss`), to measure what the
+    fusion buys."""
     learn = seq2seq_learner(dls, metrics=[], **model_options(LESSON))
     learn.remove_cb(ProgressCallback)
     meter = ThroughputMeter(seconds, warmup, dls.processor.tgt_vocab.pad_idx)
     precision = resolve_precision(precision, dls.device, LESSON.emb_sz, len(dls.processor.tgt_vocab))
     cbs = [TeacherForcing(LESSON.tf_start, LESSON.tf_end), meter] + [
-        cb for cb in precision_callbacks(precision, dls.device) if fused_loss or not isinstance(cb, ProjectionInLoss)]
+        cb for cb in precision_callbacks(precision, dls.device) if fused_loss or type(cb) is not FusedProjectionLoss]
     if dls.device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     with learn.no_logging(): learn.fit(1000, LESSON.lr, cbs=cbs)
     if meter.elapsed == 0: raise ValueError("the training data ran out before the benchmark's warm-up batches ended")
@@ -95,10 +97,10 @@ def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs, prefix='',
     out = {}
     for beam in beams:
         n_tok, t0 = 0, time.perf_counter()
-        with projection_in(dtype):
-            for i in range(0, len(ids), bs):
-                hyps, _ = decode_batch(model, pad_batch(ids[i:i + bs], processor.src_vocab.pad_idx).to(device), beam)
-                n_tok += sum(len(processor.tgt_vocab.until_eos(h[0][0], keep_eos=True)) for h in hyps)
+        for i in range(0, len(ids), bs):
+            src = pad_batch(ids[i:i + bs], processor.src_vocab.pad_idx).to(device)
+            hyps, _ = decode_batch(model, src, beam, dtype=dtype)
+            n_tok += sum(len(processor.tgt_vocab.until_eos(h[0][0], keep_eos=True)) for h in hyps)
         secs = time.perf_counter() - t0
         name = prefix + ('greedy' if beam == 1 else f'beam{beam}')
         out.update({f'{name}_sent_per_s': len(ids) / secs, f'{name}_tok_per_s': n_tok / secs})

@@ -14,15 +14,15 @@ __all__ = ['ModelState', 'EnsembleState', 'decoding_state', 'max_output_lens', '
 
 class ModelState:
     "One model decoding a batch: its encoder memory (one row per sentence) and recurrent state (one per decoded row)."
-    def __init__(self, model, src):
-        self.model = model
+    def __init__(self, model, src, dtype=None):
+        self.model, self.dtype = model, dtype
         self.enc_out, self.h, self.mask, self.keys = model.encode(src)
 
     def step(self, inp, group=1):
         """inp (rows,) → logits (rows, vocab) and attention (rows, sl) or None; `group` decoded rows share each
         memory row (a sentence's beams)."""
         out, self.h, weights = self.model.decoder.step(inp, self.h, self.enc_out, self.keys, self.mask, group)
-        return self.model.decoder.project(out), weights
+        return self.model.decoder.project(out, self.dtype), weights
 
     def reorder(self, rows): self.h = select_state(self.h, rows)        # decoded rows: beams follow their origin
 
@@ -35,7 +35,7 @@ class ModelState:
 class EnsembleState:
     """Several models decoding together: each step's scores are the mean of the models' log-probabilities (as
     OpenNMT-py's ensembles), its attention the mean of theirs."""
-    def __init__(self, models, src): self.states = [ModelState(m, src) for m in models]
+    def __init__(self, models, src, dtype=None): self.states = [ModelState(m, src, dtype) for m in models]
 
     @property
     def mask(self): return self.states[0].mask
@@ -53,9 +53,10 @@ class EnsembleState:
         for s in self.states: s.keep(sents)
 
 
-def decoding_state(model, src):
-    "The decoding state of `model` (a `Seq2SeqRNN` or an `Ensemble`) over src (bs, sl)."
-    return EnsembleState(model.models, src) if isinstance(model, Ensemble) else ModelState(model, src)
+def decoding_state(model, src, dtype=None):
+    """The decoding state of `model` (a `Seq2SeqRNN` or an `Ensemble`) over src (bs, sl); `dtype` of the vocabulary
+    projection (None: the weights' own; `precision.decoding_dtype`)."""
+    return EnsembleState(model.models, src, dtype) if isinstance(model, Ensemble) else ModelState(model, src, dtype)
 
 
 def max_output_lens(src_lens, len_ratio=2.0, len_extra=10):
@@ -64,10 +65,11 @@ def max_output_lens(src_lens, len_ratio=2.0, len_extra=10):
 
 
 @torch.no_grad()
-def greedy_decode(model, src, len_ratio=2.0, len_extra=10, check_every=4, keep_attention=False):
+def greedy_decode(model, src, len_ratio=2.0, len_extra=10, check_every=4, keep_attention=False, dtype=None):
     """src (bs, sl) → tokens (bs, T) ending in eos or pad, and attention (bs, T, sl) when asked (zero once a sentence
-    has left the batch). Every `check_every` steps (one host sync) finished sentences are dropped from the batch."""
-    cfg, state = model.config, decoding_state(model, src)
+    has left the batch). Every `check_every` steps (one host sync) finished sentences are dropped from the batch.
+    `dtype`: of the vocabulary projection, as in `decoding_state`."""
+    cfg, state = model.config, decoding_state(model, src, dtype)
     (bs, sl), dev = src.shape, src.device
     limits = max_output_lens(state.mask.sum(1), len_ratio, len_extra)        # (bs,)
     max_steps = int(limits.max())                                            # one host sync per batch
@@ -130,14 +132,16 @@ class _Finished:
 
 
 @torch.no_grad()
-def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extra=10, keep_attention=False):
+def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extra=10, keep_attention=False,
+                dtype=None):
     """Batched beam search: src (bs, sl) → per sentence n_best (tokens, score), and the best's attention (bs, T, sl).
     OpenNMT-py's rule: a hypothesis that ends (eos or the length limit) is set aside and the next step refills the beam
     from the live ones; a sentence is done once its best candidate of a step has ended and n_best have; done sentences
-    leave the batch at once. Encoder memory stays one row per sentence (`Decoder.step`'s `group`)."""
+    leave the batch at once. Encoder memory stays one row per sentence (`Decoder.step`'s `group`). `dtype`: of the
+    vocabulary projection, as in `decoding_state`."""
     cfg, k = model.config, beam
     if not 1 <= n_best <= k: raise ValueError(f"n_best must be between 1 and beam={k}, got {n_best}")
-    state = decoding_state(model, src)
+    state = decoding_state(model, src, dtype)
     (bs, sl), dev = src.shape, src.device
     limits = max_output_lens(state.mask.sum(1), len_ratio, len_extra).repeat_interleave(k)  # (bs·k,)
     inp, toks, attn = src.new_full((bs,), cfg.bos_idx), src.new_empty(bs * k, 0), None

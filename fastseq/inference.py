@@ -9,7 +9,7 @@ from fastcore.basics import chunked
 from .data import pad_batch
 from .decode import copy_unknown, decode_batch
 from .model import Ensemble
-from .precision import decoding_dtype, projection_in
+from .precision import decoding_dtype
 
 __all__ = ['MAX_SRC_LEN', 'translate_texts', 'Attended', 'Translator']
 
@@ -41,13 +41,12 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
     device, was_training, dtype = next(model.parameters()).device, model.training, decoding_dtype(model, precision)
     model.eval()
     try:
-        with projection_in(dtype):
-            for chunk in chunked(order, bs):
-                src = pad_batch([ids[i] for i in chunk], processor.src_vocab.pad_idx).to(device)
-                hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention, **decode_kwargs)
-                for j, i in enumerate(chunk):
-                    copy_from = src_toks[i][:max_src_len] if copy_unk and attn is not None else None
-                    results[i] = _result(processor, hyps[j], attn, j, ids[i], with_attention, n_best, copy_from)
+        for chunk in chunked(order, bs):
+            src = pad_batch([ids[i] for i in chunk], processor.src_vocab.pad_idx).to(device)
+            hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention, dtype=dtype, **decode_kwargs)
+            for j, i in enumerate(chunk):
+                copy_from = src_toks[i][:max_src_len] if copy_unk and attn is not None else None
+                results[i] = _result(processor, hyps[j], attn, j, ids[i], with_attention, n_best, copy_from)
     finally: model.train(was_training)
     return results
 

@@ -3,9 +3,7 @@ general or concat score), tied output. Attention comes after the decoder's RNN b
 docs/results.md)."""
 import random
 from contextlib import nullcontext
-from contextvars import ContextVar
 from dataclasses import dataclass, asdict
-from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -13,8 +11,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .attention import SCORES, make_attention
 
-__all__ = ['Seq2SeqConfig', 'CELLS', 'projection_dtype', 'projection_in_loss', 'DecoderOutputs',
-           'run_rnn', 'select_state', 'top_state', 'Encoder', 'Decoder', 'LuongDecoder',
+__all__ = ['Seq2SeqConfig', 'CELLS', 'run_rnn', 'select_state', 'top_state', 'Encoder', 'Decoder', 'LuongDecoder',
            'BahdanauDecoder', 'make_decoder', 'Seq2SeqRNN', 'Ensemble', 'forcing_segments']
 
 
@@ -66,17 +63,6 @@ def select_state(h, idx):
 def top_state(h):
     "The last layer's hidden state (bs, n_hid) of a GRU's h or an LSTM's (h, c)."
     return (h[0] if isinstance(h, tuple) else h)[-1]
-
-
-projection_dtype = ContextVar('projection_dtype', default=None)  # set: the vocabulary projection autocasts to it
-projection_in_loss = ContextVar('projection_in_loss', default=False)  # set: training leaves the projection to the loss
-
-
-class DecoderOutputs(NamedTuple):
-    """A training forward's result under `projection_in_loss`: the step outputs after dropout (bs, tl, n_hid) and the
-    output layer, which `Seq2SeqLoss` projects and scores chunk by chunk without building the (bs, tl, vocab) logits."""
-    hidden: torch.Tensor
-    out: nn.Linear
 
 
 def _float_state(h): return None if h is None else tuple(x.float() for x in h) if isinstance(h, tuple) else h.float()
@@ -155,13 +141,12 @@ class Decoder(nn.Module):
         ctx, weights = self.attn(query.reshape(n, group * L, -1), keys, values, mask)
         return ctx.reshape(rows, L, -1), weights.reshape(rows, L, -1)
 
-    def project(self, out):
-        "(..., n_hid) step outputs → (..., vocab) logits, output dropout included."
-        return self.logits(self.out_drop(out))
+    def project(self, out, dtype=None):
+        "(..., n_hid) step outputs → (..., vocab) logits, output dropout included; `dtype` as in `logits`."
+        return self.logits(self.out_drop(out), dtype)
 
-    def logits(self, hidden):
-        "(..., n_hid) after dropout → (..., vocab); under `projection_dtype` in that dtype (precision 'bf16' on a CPU)."
-        dtype = projection_dtype.get()
+    def logits(self, hidden, dtype=None):
+        "(..., n_hid) after dropout → (..., vocab), the product autocast to `dtype` when given (bf16 on a CPU)."
         with nullcontext() if dtype is None else torch.autocast(hidden.device.type, dtype=dtype):
             return self.out(hidden)
 
@@ -206,13 +191,14 @@ def make_decoder(c: Seq2SeqConfig, enc_out_sz):
 
 
 class Seq2SeqRNN(nn.Module):
-    "Encoder–decoder with attention; `forward(src, tgt)` runs exactly tgt's length and returns logits."
+    """Encoder–decoder with attention; `forward(src, tgt)` runs exactly tgt's length and returns logits. Callbacks set
+    two attributes in training: `pr_force` (`TeacherForcing`) and `projection_dtype` (`ProjectionAutocast`)."""
     def __init__(self, config: Seq2SeqConfig):
         super().__init__()
         self.config = config
         self.encoder = Encoder(config)
         self.decoder = make_decoder(config, self.encoder.out_sz)
-        self.pr_force, self.keep_attention, self.attention = 0., False, None
+        self.pr_force, self.projection_dtype, self.keep_attention, self.attention = 0., None, False, None
         self.reset_parameters()
 
     @classmethod
@@ -239,31 +225,30 @@ class Seq2SeqRNN(nn.Module):
         p = pr_force if pr_force is not None else self.pr_force if self.training else 0.
         return [p >= 1 or (p > 0 and random.random() < p) for _ in range(n_steps)]
 
-    def forward(self, src, tgt, src_lens=None, pr_force=None):
-        """src (bs, sl), tgt (bs, tl), optional source lengths on the host → logits (bs, tl, vocab); in training under
-        `projection_in_loss`, `DecoderOutputs` instead. Each step feeds the reference token with probability
-        `pr_force` (default: the `pr_force` attribute that `TeacherForcing` sets in training, 0 in eval mode; 1 scores a
-        given output). Steps run in segments: a segment ends at a step whose next input is the model's own guess, so
-        forced steps share one GRU, attention and projection call, and only segment ends need an argmax."""
+    def forward(self, src, tgt, src_lens=None, pr_force=None, project=True):
+        """src (bs, sl), tgt (bs, tl), optional source lengths on the host → logits (bs, tl, vocab); with
+        `project=False`, the step outputs after dropout (bs, tl, n_hid) that the projection would take, for a loss
+        fused with it (`fastseq.fused`). Each step feeds the reference token with probability `pr_force` (default: the
+        `pr_force` attribute that `TeacherForcing` sets in training, 0 in eval mode; 1 scores a given output). Steps
+        run in segments: a segment ends at a step whose next input is the model's own guess, so forced steps share one
+        GRU, attention and projection call, and only segment ends need an argmax."""
         enc_out, h, mask, keys = self.encode(src, src_lens)
         bs, tl = tgt.shape
-        inp, dec = tgt.new_full((bs, 1), self.config.bos_idx), self.decoder
-        fused = self.training and projection_in_loss.get()
+        inp, dec, dtype = tgt.new_full((bs, 1), self.config.bos_idx), self.decoder, self.projection_dtype
         pieces, attns = [], []
         for start, end in forcing_segments(self._forcing_plan(tl, pr_force)):
             out, h, weights = dec.run(torch.cat([inp, tgt[:, start:end - 1]], 1), h, enc_out, keys, mask)
-            pieces.append(dec.out_drop(out) if fused else dec.project(out))   # (bs, L, n_hid) or (bs, L, vocab)
+            pieces.append(dec.project(out, dtype) if project else dec.out_drop(out))  # (bs, L, vocab) or (bs, L, n_hid)
             if self.keep_attention and weights is not None: attns.append(weights)
-            if end < tl: inp = self._guess(pieces[-1][:, -1:], fused)
+            if end < tl: inp = self._guess(pieces[-1][:, -1:], project)
         self.attention = torch.cat(attns, 1) if attns else None               # (bs, tl, sl)
-        res = pieces[0] if len(pieces) == 1 else torch.cat(pieces, 1)
-        return DecoderOutputs(res, dec.out) if fused else res
+        return pieces[0] if len(pieces) == 1 else torch.cat(pieces, 1)
 
-    def _guess(self, last, fused):
-        """The model's own next input (bs, 1) from the last step's logits, or its hidden output when `fused`; `max`
-        rather than `argmax`, slower over bf16 logits on a CPU (docs/performance.md). No gradient passes."""
-        if not fused: return last.max(-1).indices
-        with torch.no_grad(): return self.decoder.logits(last).max(-1).indices
+    def _guess(self, last, projected):
+        """The model's own next input (bs, 1) from the last step's logits, or from its step output when not
+        `projected`; `max` rather than `argmax`, slower over bf16 logits on a CPU (docs/performance.md). No gradient."""
+        if projected: return last.max(-1).indices
+        with torch.no_grad(): return self.decoder.logits(last, self.projection_dtype).max(-1).indices
 
 
 class Ensemble(nn.Module):

@@ -1,20 +1,20 @@
 """Training precision: fp32, or bf16 / fp16 matrix products with the recurrent cells, their states and the loss kept
-in fp32 (on a CPU, bf16 for the vocabulary projection alone, fused with the loss in training); 'auto' picks from the
-device's capabilities and a table of measured CPU kinds, never from a timing, so a run's numerics do not depend on
-the machine's load."""
-from contextlib import contextmanager
+in fp32 (on a CPU, bf16 for the vocabulary projection alone, fused with the loss in training: `fastseq.fused`);
+'auto' picks from the device's capabilities and a table of measured CPU kinds, never from a timing, so a run's
+numerics do not depend on the machine's load."""
 from functools import cache
 
 import torch
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
+from fastai.torch_core import get_model
 
 from .errors import OptionError
-from .model import projection_dtype, projection_in_loss
+from .fused import FusedProjectionLoss
 
-__all__ = ['PRECISIONS', 'BatchContext', 'Autocast', 'ProjectionAutocast', 'ProjectionInLoss', 'precision_callbacks',
+__all__ = ['PRECISIONS', 'Autocast', 'ProjectionAutocast', 'precision_callbacks',
            'resolve_precision', 'cpu_precision', 'cpu_bf16_kind', 'cpu_vendor', 'CPU_BF16_TABLE', 'decoding_dtype',
-           'projection_in', 'precision_label', 'prepare_device']
+           'precision_label', 'prepare_device']
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 AUTO_MIN_PROJECTION = 300 * 8000  # n_hid × vocabulary below which a CPU's 'auto' is fp32: too small to pay
@@ -38,35 +38,17 @@ class Autocast(Callback):
         self.ctx = None
 
 
-class BatchContext(Callback):
-    """Sets the `ContextVar` `var` (a class attribute: a context variable cannot be pickled with an export) to `value`
-    for each batch and resets it once the loss is computed, the batch ends or is cancelled, or the fit ends: a
-    per-batch switch the model reads without holding a reference to the Learner."""
-    order, var = 10, None
-    def __init__(self, value): self.value, self.token = value, None
-    def before_batch(self): self.token = self.var.set(self.value)
-    def after_loss(self): self._reset()
-    def after_batch(self): self._reset()   # also where no loss was computed (predictions without targets)
-    def after_cancel_batch(self): self._reset()
-    def after_fit(self): self._reset()
-    def _reset(self):
-        if self.token is not None: self.var.reset(self.token)
-        self.token = None
-
-
-class ProjectionAutocast(BatchContext):
-    """bf16 for the vocabulary projection alone, forward and backward: on a CPU the other products are too small to
-    repay their conversions (docs/performance.md). Weights, states, the other products and the loss stay fp32."""
-    var = projection_dtype
-    def __init__(self, dtype=torch.bfloat16): super().__init__(dtype)
-
-
-class ProjectionInLoss(BatchContext):
-    """Training batches leave the vocabulary projection to `Seq2SeqLoss`, which fuses it with the loss
-    (`FusedProjectionCrossEntropy`: no fp32 (bs, tl, vocab) logits in memory); validation still builds logits for the
-    metrics. Part of bf16 on a CPU, where it measured faster; in fp32 it did not (docs/performance.md)."""
-    run_valid, var = False, projection_in_loss
-    def __init__(self): super().__init__(True)
+class ProjectionAutocast(Callback):
+    """bf16 for the vocabulary projection alone, forward and backward, for the whole fit (the model's
+    `projection_dtype`, as `TeacherForcing` sets `pr_force`): on a CPU the other products are too small to repay their
+    conversions (docs/performance.md). Weights, states, the other products and the loss stay fp32."""
+    def __init__(self, dtype=torch.bfloat16): self.dtype, self.target = dtype, None
+    def before_fit(self):
+        self.target = get_model(self.learn.model)
+        self.target.projection_dtype = self.dtype
+    def after_fit(self): self.close_context()
+    def close_context(self):
+        if self.target is not None: self.target.projection_dtype, self.target = None, None
 
 
 def precision_callbacks(precision, device):
@@ -76,7 +58,7 @@ def precision_callbacks(precision, device):
     if precision == 'fp32': return []
     if precision == 'bf16':
         if torch.device(device).type == 'cuda': return [Autocast(torch.bfloat16)]
-        return [ProjectionAutocast(torch.bfloat16), ProjectionInLoss()]
+        return [ProjectionAutocast(torch.bfloat16), FusedProjectionLoss(torch.bfloat16)]
     if precision == 'fp16':
         if torch.device(device).type != 'cuda':
             raise OptionError("precision 'fp16' needs a CUDA GPU (it trains with a gradient scaler); on the CPU use "
@@ -145,14 +127,6 @@ def decoding_dtype(model, precision='auto'):
 
 
 def _quantized(model): return any(type(m).__module__.startswith('torch.ao.nn.quantized') for m in model.modules())
-
-
-@contextmanager
-def projection_in(dtype):
-    "Run the vocabulary projection in `dtype` (None: the weights' own) inside the block."
-    token = projection_dtype.set(dtype)
-    try: yield
-    finally: projection_dtype.reset(token)
 
 
 def precision_label(precision, device):

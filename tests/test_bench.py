@@ -48,16 +48,14 @@ def test_bf16_runs_products_in_bf16_and_the_grus_their_states_loss_and_step_in_f
     import torch
     from fastai.callback.core import Callback
     from fastseq.learner import seq2seq_learner
-    from fastseq.model import DecoderOutputs, projection_dtype, projection_in_loss
     from fastseq.precision import Autocast, precision_callbacks
 
     class Dtypes(Callback):
         order = 20
         def before_fit(self): self.seen = []
         def after_loss(self):
-            fused = isinstance(self.pred, DecoderOutputs)                # ProjectionInLoss in training
-            self.seen.append((self.training, fused, (self.pred.hidden if fused else self.pred).dtype,
-                              self.loss_grad.dtype))
+            fused = self.pred.shape[-1] != self.model.config.tgt_vocab    # step outputs: FusedProjectionLoss
+            self.seen.append((self.training, fused, self.pred.dtype, self.loss_grad.dtype))
 
     spy, rnn_dtypes, mix_dtypes = Dtypes(), set(), set()
     learn = seq2seq_learner(small_dls, path=tmp_path, metrics=[], **tiny_arch)
@@ -72,7 +70,7 @@ def test_bf16_runs_products_in_bf16_and_the_grus_their_states_loss_and_step_in_f
     assert rnn_dtypes == {torch.float32}
     assert mix_dtypes == {torch.bfloat16 if scope == 'all' else torch.float32}
     assert all(p.dtype == torch.float32 for p in learn.model.parameters())
-    assert projection_dtype.get() is None and not projection_in_loss.get()
+    assert learn.model.projection_dtype is None
     with torch.no_grad():
         src, tgt, src_lens, _ = small_dls.one_batch()
         assert learn.model(src, tgt, src_lens).dtype == torch.float32
@@ -94,7 +92,7 @@ def test_precision_choices(monkeypatch):
     assert precision.resolve_precision('fp32', 'cpu') == 'fp32'
     assert precision.cpu_vendor() == precision.cpu_vendor()
     assert [type(cb) for cb in precision.precision_callbacks('bf16', 'cpu')] == [precision.ProjectionAutocast,
-                                                                                precision.ProjectionInLoss]
+                                                                                precision.FusedProjectionLoss]
     with pytest.raises(OptionError, match="precision 'fp16' needs a CUDA GPU"):
         precision.precision_callbacks('fp16', 'cpu')
     with pytest.raises(OptionError, match="precision must be one of auto, fp32, bf16, fp16, got 'fp8'"):

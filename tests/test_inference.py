@@ -151,10 +151,9 @@ def test_an_ensemble_translator_checks_vocabularies_and_is_not_saved_as_one_bund
 
 
 def test_decoding_precision_of_the_vocabulary_projection(trained):
-    "'bf16' decodes with bf16 logits and resets afterwards; 'auto' keeps a small model fp32; int8 and bad values."
+    "'bf16' decodes with bf16 logits and leaves the model as it was; 'auto' keeps a small model fp32; int8, bad values."
     import torch
     from fastseq.errors import OptionError
-    from fastseq.model import projection_dtype
     from fastseq.precision import decoding_dtype
     t = trained.translator()
     seen = []
@@ -166,7 +165,7 @@ def test_decoding_precision_of_the_vocabulary_projection(trained):
                 assert all(isinstance(o, str) for o in t.translate(TEXTS, beam=beam, precision=precision))
             assert seen and set(seen) == {dtype}, precision
     finally: hook.remove()
-    assert projection_dtype.get() is None
+    assert t.model.projection_dtype is None
     t.precision = 'bf16'
     assert t.translate(TEXTS[0]) == trained.translate(TEXTS[0], precision='bf16')
     assert decoding_dtype(Translator(t.model, t.processor).quantize().model, 'bf16') is None
