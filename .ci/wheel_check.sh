@@ -24,6 +24,6 @@ echo "torch before the wheel: $before, after: $after"
 [ "$before" = "$after" ]
 cd "$tmp"
 venv/bin/fastseq --help > /dev/null
-venv/bin/fastseq train --data phrasebook --n-pairs 2000 --epochs 1 --emb-sz 64 --n-hid 64 --out "$tmp/m.pkl" | tail -2
+venv/bin/fastseq train --data phrasebook --n-pairs 2000 --epochs 1 --emb-sz-src 64 --emb-sz-tgt 64 --n-hid-enc 64 --out "$tmp/m.pkl" | tail -2
 echo "translation: $(venv/bin/fastseq translate "$tmp/m.pkl" "Le chat noir est sous la table.")"
 echo "wheel check: passed"

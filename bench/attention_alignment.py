@@ -20,7 +20,8 @@ from fastseq.datasets import phrasebook
 from fastseq.learner import seq2seq_learner
 from fastseq.lexicon import COLOURS, NOUNS
 from fastseq.metrics import corpus_bleu
-from fastseq.training import TrainConfig, model_options, plain_progress
+from fastseq.config import TrainConfig, learner_options
+from fastseq.training import plain_progress
 
 
 def probes(n=40, seed=1):
@@ -51,7 +52,7 @@ def alignment(learn, n=40):
 def main(overrides):
     set_seed(0)
     dls = Seq2SeqDataLoaders.from_df(phrasebook(20000, 0), bs=64, valid_pct=0.05, seed=0)
-    learn = plain_progress(seq2seq_learner(dls, **{**model_options(TrainConfig.from_preset('demo')), **overrides}))
+    learn = plain_progress(seq2seq_learner(dls, **{**learner_options(TrainConfig.from_preset('demo')), **overrides}))
     learn.fit_one_cycle(8, 1e-2, cbs=TeacherForcing(1.0, 0.5, warmup=0.5))
     pairs = learn.valid_pairs()
     bleu = corpus_bleu(learn.translate([s for s, _ in pairs]), [r for _, r in pairs])

@@ -6,6 +6,7 @@ log-softmax of a beam-search step (625 rows). Names of parts as arguments run th
     PYTHONPATH=. python bench/step_parts.py [loss optimizer projection fused beam]
 """
 import sys
+from dataclasses import asdict
 import time
 
 import torch
@@ -16,7 +17,6 @@ from fastseq.bench import LESSON
 from fastseq.fused import FusedProjectionCrossEntropy
 from fastseq.losses import MaskedCrossEntropy
 from fastseq.model import Seq2SeqRNN
-from fastseq.training import model_options
 
 TOKENS, N_HID, VOCAB = 1100, 300, 9385
 
@@ -37,7 +37,7 @@ def loss_parts():
 
 
 def optimizer_parts():
-    model = Seq2SeqRNN.from_sizes(15007, VOCAB, **model_options(LESSON))
+    model = Seq2SeqRNN.from_sizes(15007, VOCAB, **asdict(LESSON.model))
     for p in model.parameters(): p.grad = torch.randn_like(p) * 1e-3
     kw = dict(betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
     opts = {'fastai Adam': Adam(list(model.parameters()), 2e-3),

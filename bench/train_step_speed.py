@@ -6,6 +6,7 @@ a code change: run it with PYTHONPATH pointing at each checkout.
 A plain PyTorch loop (torch's Adam, no fastai callbacks) over batches 10–60 of a seeded sortish order; prints target
 tokens/s and the last loss (equal losses across checkouts show the change kept the arithmetic)."""
 import random
+from dataclasses import asdict
 import sys
 import time
 
@@ -13,7 +14,6 @@ import numpy as np
 import torch
 
 from fastseq.bench import LESSON
-from fastseq.training import model_options
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.losses import Seq2SeqLoss
 from fastseq.model import Seq2SeqRNN
@@ -23,7 +23,7 @@ def main(path, pr_force, n_batches=60, warmup=10):
     dls = Seq2SeqDataLoaders.from_tsv(path, 'fr', 'en', bs=LESSON.bs, valid_pct=0.02, seed=0, min_freq=2, max_len=30,
                                       device=torch.device('cpu'), verbose=False)
     torch.manual_seed(0); random.seed(0); np.random.seed(0)
-    model = Seq2SeqRNN.from_sizes(len(dls.processor.src_vocab), len(dls.processor.tgt_vocab), **model_options(LESSON))
+    model = Seq2SeqRNN.from_sizes(len(dls.processor.src_vocab), len(dls.processor.tgt_vocab), **asdict(LESSON.model))
     model.train(); model.pr_force = pr_force
     opt, loss_func, batches = torch.optim.Adam(model.parameters(), LESSON.lr), Seq2SeqLoss(1), iter(dls.train)
     for i in range(n_batches):

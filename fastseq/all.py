@@ -22,11 +22,11 @@ from .io import show_table
 from .learner import Seq2SeqLearner, seq2seq_learner, seq2seq_splitter
 from .losses import Seq2SeqLoss
 from .metrics import ChrF, CorpusBLEU, Perplexity, TokenAccuracy, corpus_bleu, corpus_chrf, tokenized_bleu
-from .model import BahdanauDecoder, Decoder, Encoder, Ensemble, LuongDecoder, Seq2SeqConfig, Seq2SeqRNN
+from .model import Architecture, BahdanauDecoder, Decoder, Encoder, Ensemble, LuongDecoder, Seq2SeqConfig, Seq2SeqRNN
 from .pairs import PairDataset
 from .precision import Autocast, ProjectionAutocast, precision_callbacks, resolve_precision
 from .tokenize import TOKENIZERS, Seq2SeqTokenizer, SubwordTokenizer, train_sentencepiece
-from .config import PRESETS, TrainConfig, model_options
+from .config import PRESETS, TrainConfig, learner_options
 from .training import evaluate, evaluation_line, run_demo, train
 from .vocab import Vocab
 
@@ -45,7 +45,8 @@ __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttentio
            'load_bundle', 'save_bundle', 'translate_texts',
            'Seq2SeqInterpretation', 'plot_attention', 'plot_attention_steps', 'results_table', 'save_figure',
            'show_table', 'Seq2SeqLearner', 'seq2seq_learner', 'seq2seq_splitter', 'ChrF', 'CorpusBLEU', 'Perplexity',
-           'Seq2SeqLoss', 'TokenAccuracy', 'corpus_bleu', 'corpus_chrf', 'tokenized_bleu', 'BahdanauDecoder',
+           'Seq2SeqLoss', 'TokenAccuracy', 'corpus_bleu', 'corpus_chrf', 'tokenized_bleu',
+           'Architecture', 'BahdanauDecoder',
            'Decoder', 'Encoder', 'LuongDecoder', 'Seq2SeqConfig', 'Seq2SeqRNN', 'PairDataset', 'Seq2SeqTokenizer',
            'precision_callbacks', 'resolve_precision', 'ProjectionAutocast', 'FusedProjectionLoss',
-           'PRESETS', 'TrainConfig', 'evaluate', 'evaluation_line', 'model_options', 'run_demo', 'train', 'Vocab']
+           'PRESETS', 'TrainConfig', 'evaluate', 'evaluation_line', 'learner_options', 'run_demo', 'train', 'Vocab']

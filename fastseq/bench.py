@@ -14,7 +14,7 @@ from .inference import Translator
 from .learner import seq2seq_learner
 from .fused import FusedProjectionLoss
 from .precision import decoding_dtype, precision_callbacks, prepare_device, resolve_precision
-from .config import TrainConfig, model_options
+from .config import TrainConfig, learner_options
 
 __all__ = ['LESSON', 'matmul_peak', 'train_flops_per_token', 'bench_data',
            'bench_train', 'bench_decode', 'run_bench']
@@ -67,17 +67,17 @@ def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True):
     """Train the lesson preset for `seconds` after `warmup` batches; throughput, memory and FLOP figures.
     `fused_loss=False` trains bf16 on a CPU through logits (without `FusedProjectionLoss`), to measure what the
     fusion buys."""
-    learn = seq2seq_learner(dls, metrics=[], **model_options(LESSON))
+    learn = seq2seq_learner(dls, metrics=[], **learner_options(LESSON))
     learn.remove_cb(ProgressCallback)
     meter = ThroughputMeter(seconds, warmup, dls.processor.tgt_vocab.pad_idx)
-    precision = resolve_precision(precision, dls.device, LESSON.emb_sz, len(dls.processor.tgt_vocab))
+    c = learn.model.config
+    precision = resolve_precision(precision, dls.device, c.n_hid_dec, c.tgt_vocab)
     cbs = [TeacherForcing(LESSON.tf_start, LESSON.tf_end), meter] + [
         cb for cb in precision_callbacks(precision, dls.device) if fused_loss or type(cb) is not FusedProjectionLoss]
     if dls.device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     with learn.no_logging(): learn.fit(1000, LESSON.lr, cbs=cbs)
     if meter.elapsed == 0: raise ValueError("the training data ran out before the benchmark's warm-up batches ended")
     ds = dls.train_ds
-    c = learn.model.config
     flops = train_flops_per_token(c, ds.src_lens.sum() / ds.tgt_lens.sum(), float(ds.src_lens.mean()))
     tok_s = meter.tgt / meter.elapsed
     out = {'tgt_tok_per_s': tok_s, 'src_tok_per_s': meter.src / meter.elapsed, 'batches': meter.n,

@@ -1,12 +1,11 @@
 """The `fastseq` command: train, translate, evaluate, demo, bench, serve."""
 import argparse
-import ast
 import json
 import re
 import sys
 import typing
 import warnings
-from dataclasses import MISSING, fields
+from dataclasses import fields, is_dataclass
 from itertools import islice
 
 # fastai's layers.py scripts functions when imported, which torch ≥ 2.14 answers with this warning before any output
@@ -32,27 +31,32 @@ def _add_train(sub):
     _add_config_flags(p, TrainConfig)
 
 
-def _add_config_flags(p, config):
-    "One flag per field of the dataclass `config`: help, type, choices and metavar from the field's metadata."
-    hints = typing.get_type_hints(config)
+def _add_config_flags(p, config, defaults=None, prefix=''):
+    """One flag per field of the dataclass `config` (help, type, choices and metavar from the field's metadata, the
+    default shown from `defaults`); a field that is itself a dataclass gives a group of flags, one per field of it,
+    whose values arrive as `prefix.name` (`model.bidir`)."""
+    hints, defaults = typing.get_type_hints(config), defaults or config()
     for f in fields(config):
-        meta, flag = f.metadata, '--' + f.name.replace('_', '-')
-        default = f.default_factory() if f.default is MISSING else f.default
-        kw = dict(help=meta['help'] + ('' if default in (None, {}) else f" [{default}]"),
+        meta, default, flag = f.metadata, getattr(defaults, f.name), '--' + f.name.replace('_', '-')
+        if is_dataclass(default):
+            _add_config_flags(p.add_argument_group(f"{f.name} options", meta['help']), type(default), default,
+                              f"{prefix}{f.name}.")
+            continue
+        kw = dict(help=meta['help'] + ('' if default is None else f" [{default}]"), dest=prefix + f.name,
                   **{k: meta[k] for k in ('choices', 'metavar') if k in meta})
+        if prefix and 'choices' not in kw: kw.setdefault('metavar', f.name.upper())
         kind = meta.get('type', hints[f.name])
         if kind is bool: p.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
-        else: p.add_argument(flag, type=_key_values if kind is dict else kind, **kw)
+        else: p.add_argument(flag, type=kind, **kw)
 
 
-def _key_values(text):
-    "KEY=VALUE,... as a dict; each value read as a Python literal where it is one (0.1, True), else as a string."
+def _nested(options):
+    "Flat `prefix.name` values (from `_add_config_flags`) as nested dicts: {'model.bidir': False} → {'model': {...}}."
     out = {}
-    for item in filter(None, text.split(',')):
-        key, sep, value = item.partition('=')
-        if not sep: raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {item!r}")
-        try: out[key.strip()] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError): out[key.strip()] = value.strip()
+    for key, value in options.items():
+        head, dot, rest = key.partition('.')
+        if dot: out.setdefault(head, {})[rest] = value
+        else: out[key] = value
     return out
 
 
@@ -158,7 +162,7 @@ def _stdin_chunks(size):
 
 def train(args):
     "`fastseq train`: the options given on the command line, over the preset's."
-    options = {k: v for k, v in vars(args).items() if k != 'command'}
+    options = _nested({k: v for k, v in vars(args).items() if k != 'command'})
     training.train(options.pop('data'), options.pop('valid'), preset=options.pop('preset'), **options)
 
 

@@ -1,22 +1,15 @@
 """`TrainConfig`, every option of `train` declared once: its default (the 'default' preset's value), its help and how
-the command line reads it, from which `fastseq train`'s flags are generated; the presets; the model options a config
-gives `seq2seq_learner`."""
-from dataclasses import dataclass, field, fields, replace
+the command line reads it, from which `fastseq train`'s flags are generated; the model's options nested in it as the
+`Architecture` that `seq2seq_learner` takes, under the same names; the presets."""
+from dataclasses import asdict, dataclass, fields, replace
 
-from .attention import SCORES
 from .errors import OptionError
-from .model import CELLS
+from .model import Architecture
+from .options import option
 from .precision import PRECISIONS
 from .tokenize import TOKENIZERS
 
-__all__ = ['TrainConfig', 'PRESETS', 'option', 'model_options']
-
-
-def option(default, help, **cli):
-    """A `TrainConfig` field: its default, its help, and for the command line optionally `type` (else the field's
-    annotation), `choices` and `metavar`."""
-    if isinstance(default, dict): return field(default_factory=lambda: dict(default), metadata=dict(help=help, **cli))
-    return field(default=default, metadata=dict(help=help, **cli))
+__all__ = ['TrainConfig', 'PRESETS', 'option', 'learner_options']
 
 
 @dataclass
@@ -43,14 +36,8 @@ class TrainConfig:
                                'from it: for corpora larger than memory', metavar='DIR')
     workers: int = option(1, 'with --stream-cache: tokenizing processes (0: this one)')
     # model
-    emb_sz: int = option(300, 'embedding size, also the attention and decoder hidden sizes')
-    n_hid: int = option(256, 'encoder hidden size')
-    n_layers: int = option(2, 'recurrent layers of encoder and decoder')
-    bidir: bool = option(True, 'bidirectional encoder')
-    cell: str = option('gru', 'recurrent cell of encoder and decoder', choices=tuple(CELLS))
-    score: str = option('additive', "attention score: additive, or Luong's dot, general or concat", choices=SCORES)
-    arch: dict = option({}, 'further Seq2SeqConfig options, as KEY=VALUE,... (dropouts, attention order)',
-                        metavar='KEY=VALUE,...')
+    model: Architecture = option(Architecture(bidir=True), "the model's shape and dropouts (`Architecture`; on the "
+                                 "command line one flag per field, --emb-sz-src ...)")
     vecs_src: str = option('train', "source embeddings: a fastText .bin/.vec file, 'train' (trained on the corpus) or "
                            "'none' (random)")
     vecs_tgt: str = option('train', "target embeddings and tied output: a fastText .bin/.vec file, 'train' or 'none'")
@@ -84,14 +71,14 @@ class TrainConfig:
 
     @classmethod
     def from_preset(cls, name='default', **overrides):
-        "The config of preset `name` with `overrides`; an unknown preset or option is an error naming the valid ones."
+        """The config of preset `name` with `overrides`; `model` overrides (a dict of `Architecture` fields, or an
+        `Architecture`) apply over the preset's. An unknown preset or option is an error naming the valid ones."""
         if name not in PRESETS:
             raise OptionError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}", 'preset')
-        valid = [f.name for f in fields(cls)]
-        unknown = sorted(set(overrides) - set(valid))
-        if unknown:
-            raise TypeError(f"unknown training option(s) {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
-        c = replace(cls(), **{**PRESETS[name], **overrides})
+        _check_names(overrides, cls, 'training option')
+        preset, base = dict(PRESETS[name]), cls()
+        model = _merge_model(_merge_model(base.model, preset.pop('model', {})), overrides.pop('model', {}))
+        c = replace(base, **{**preset, **overrides, 'model': model})
         for side in ('vecs_src', 'vecs_tgt'):
             if getattr(c, side) == 'none': setattr(c, side, None)       # the command line's way to say no vectors
         return c
@@ -102,24 +89,35 @@ class TrainConfig:
         return self.epochs if self.epochs is not None else 100 if self.time_budget else 8
 
 
-_PLAIN = dict(min_freq=1, max_len=None, bs=64, bidir=False, vecs_src=None, vecs_tgt=None, lr=3e-3, tf_end=0.,
-              tf_warmup=0., label_smoothing=0., average=0, eval_beam=0)   # the options before any recipe
+_PLAIN = dict(min_freq=1, max_len=None, bs=64, model=dict(bidir=False), vecs_src=None, vecs_tgt=None, lr=3e-3,
+              tf_end=0., tf_warmup=0., label_smoothing=0., average=0, eval_beam=0)   # the options before any recipe
 
 PRESETS = {
     'default': {},
     # the lesson's sizes and its constant teacher forcing of 0.5
-    'lesson': dict(_PLAIN, emb_sz=300, n_hid=256, n_layers=2, bidir=False, bs=125, lr=2e-3, tf_start=0.5, tf_end=0.5),
+    'lesson': dict(_PLAIN, bs=125, lr=2e-3, tf_start=0.5, tf_end=0.5),
     # the phrasebook demo (docs/results.md)
-    'demo': dict(_PLAIN, n_pairs=20000, valid_pct=0.05, seed=0, epochs=8, lr=1e-2, emb_sz=128, n_hid=128, bidir=True,
-                 tf_end=0.5, tf_warmup=0.5, arch=dict(emb_drop=0.05, enc_drop=0.1, dec_drop=0.1, out_drop=0.1)),
+    'demo': dict(_PLAIN, n_pairs=20000, valid_pct=0.05, seed=0, epochs=8, lr=1e-2, tf_end=0.5, tf_warmup=0.5,
+                 model=dict(emb_sz_src=128, emb_sz_tgt=128, n_hid_enc=128, bidir=True, emb_drop=0.05, enc_drop=0.1,
+                            dec_drop=0.1, out_drop=0.1)),
     # the recipe before label smoothing and the lower learning rate, with the 30-minute budget it was measured at
     'tatoeba': dict(label_smoothing=0., lr=5e-3, time_budget=30)}
 
 
-def model_options(c: TrainConfig):
-    """`Seq2SeqConfig` options of a config: one size for embeddings, attention and decoder; a side with vectors from
-    a file takes its embedding size from them (vectors trained with 'train' take `emb_sz`)."""
-    sizes = {f'emb_sz_{side}': c.emb_sz for side, vecs in (('src', c.vecs_src), ('tgt', c.vecs_tgt))
-             if vecs in (None, 'train')}
-    return dict(att_sz=c.emb_sz, n_hid_enc=c.n_hid, n_layers_enc=c.n_layers, n_layers_dec=c.n_layers, bidir=c.bidir,
-                cell=c.cell, score=c.score, **sizes, **c.arch)
+def _check_names(options, config, what):
+    unknown = sorted(set(options) - {f.name for f in fields(config)})
+    if unknown:
+        raise TypeError(f"unknown {what}(s) {', '.join(map(repr, unknown))}; valid: "
+                        f"{', '.join(f.name for f in fields(config))}")
+
+
+def _merge_model(model, changes):
+    "`model` (an `Architecture`) with `changes`: a dict of some of its fields, or a whole `Architecture`."
+    if isinstance(changes, Architecture): return changes
+    _check_names(changes, Architecture, 'model option')
+    return replace(model, **changes)
+
+
+def learner_options(c: TrainConfig):
+    "What `seq2seq_learner` takes from a config: the model's fields as they are, vectors and label smoothing."
+    return dict(asdict(c.model), vecs_src=c.vecs_src, vecs_tgt=c.vecs_tgt, label_smoothing=c.label_smoothing)

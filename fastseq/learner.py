@@ -128,7 +128,6 @@ def seq2seq_learner(dls, metrics=None, clip=5.0, cbs=None, vecs_src=None, vecs_t
     cfg_kwargs, learn_kwargs = _split_kwargs(kwargs)
     src_vocab, tgt_vocab = dls.processor.src_vocab, dls.processor.tgt_vocab
     mats = _pretrained(dls, cfg_kwargs, vecs_src, vecs_tgt)
-    cfg_kwargs.setdefault('n_hid_dec', cfg_kwargs.get('emb_sz_tgt', 300))
     config = Seq2SeqConfig(len(src_vocab), len(tgt_vocab), pad_idx=tgt_vocab.pad_idx, bos_idx=tgt_vocab.bos_idx,
                            eos_idx=tgt_vocab.eos_idx, **cfg_kwargs)
     model = Seq2SeqRNN(config)

@@ -3,56 +3,74 @@ general or concat score), tied output. Attention comes after the decoder's RNN b
 docs/results.md)."""
 import random
 from contextlib import nullcontext
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass, fields
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from .attention import SCORES, make_attention
+from .options import option
 
-__all__ = ['Seq2SeqConfig', 'CELLS', 'run_rnn', 'select_state', 'top_state', 'Encoder', 'Decoder', 'LuongDecoder',
-           'BahdanauDecoder', 'make_decoder', 'Seq2SeqRNN', 'Ensemble', 'forcing_segments']
+__all__ = ['Architecture', 'Seq2SeqConfig', 'CELLS', 'run_rnn', 'select_state', 'top_state', 'Encoder', 'Decoder',
+           'LuongDecoder', 'BahdanauDecoder', 'make_decoder', 'Seq2SeqRNN', 'Ensemble', 'forcing_segments']
+
+
+CELLS = {'gru': nn.GRU, 'lstm': nn.LSTM}
+
+
+@dataclass(kw_only=True)
+class Architecture:
+    """The shape and dropouts of a `Seq2SeqRNN`, everything but its vocabularies: the model options of
+    `seq2seq_learner`, `TrainConfig.model` and `fastseq train`'s model flags, under the same names. The defaults are
+    the lesson's sizes, with attention after the decoder GRU; None sizes follow from others (`Seq2SeqConfig`)."""
+    emb_sz_src: int = option(None, "source embedding size (default: the vectors' dimension, else 300)")
+    emb_sz_tgt: int = option(None, "target embedding size, also the tied output's (default: the vectors' dimension, "
+                             "else 300)")
+    n_hid_enc: int = option(256, 'encoder hidden size (per direction)')
+    n_layers_enc: int = option(2, 'encoder recurrent layers')
+    bidir: bool = option(False, 'bidirectional encoder')
+    n_hid_dec: int = option(None, 'decoder hidden size (default: the target embedding size, as the tied output needs)')
+    n_layers_dec: int = option(2, 'decoder recurrent layers')
+    attention: bool = option(True, 'attention over the encoder outputs')
+    attend_after_rnn: bool = option(True, "Luong's order, the context mixed into the GRU's output; off: the "
+                                    "lesson's, into its input (docs/results.md)")
+    score: str = option('additive', "attention score: additive, or Luong's dot, general or concat", choices=SCORES)
+    cell: str = option('gru', 'recurrent cell of encoder and decoder', choices=tuple(CELLS))
+    att_sz: int = option(None, 'attention size (default: the decoder hidden size)')
+    tie: bool = option(True, 'tie the output layer to the target embedding')
+    emb_drop: float = option(0.15, 'dropout on the embeddings')
+    enc_drop: float = option(0.25, 'dropout between encoder layers')
+    dec_drop: float = option(0.1, 'dropout between decoder layers')
+    out_drop: float = option(0.35, 'dropout before the output layer')
+    init_range: float = option(0.1, 'initial weights uniform in ±this')
 
 
 @dataclass
-class Seq2SeqConfig:
-    "Shapes and dropouts of a `Seq2SeqRNN`; the defaults are the lesson's sizes, with attention after the decoder GRU."
+class Seq2SeqConfig(Architecture):
+    "An `Architecture` with its vocabulary sizes and special indices: all a `Seq2SeqRNN` is built from."
     src_vocab: int
     tgt_vocab: int
-    emb_sz_src: int = 300
-    emb_sz_tgt: int = 300
-    n_hid_enc: int = 256
-    n_layers_enc: int = 2
-    bidir: bool = False
-    n_hid_dec: int = 300
-    n_layers_dec: int = 2
-    attention: bool = True
-    attend_after_rnn: bool = True  # Luong's order (context → output); False: the lesson's (docs/results.md)
-    score: str = 'additive'        # attention score: additive, or Luong's dot, general, concat
-    cell: str = 'gru'              # recurrent cell of encoder and decoder: gru or lstm
-    att_sz: int = 300
-    tie: bool = True
-    emb_drop: float = 0.15
-    enc_drop: float = 0.25
-    dec_drop: float = 0.1
-    out_drop: float = 0.35
     pad_idx: int = 1
     bos_idx: int = 2
     eos_idx: int = 3
-    init_range: float = 0.1
 
     def __post_init__(self):
         if self.cell not in CELLS: raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
         if self.score not in SCORES: raise ValueError(f"score must be one of {', '.join(SCORES)}, got {self.score!r}")
+        self.emb_sz_src, self.emb_sz_tgt = self.emb_sz_src or 300, self.emb_sz_tgt or 300
+        self.n_hid_dec = self.n_hid_dec or self.emb_sz_tgt
+        self.att_sz = self.att_sz or self.n_hid_dec
         if self.tie and self.n_hid_dec != self.emb_sz_tgt:
             raise ValueError(f"a tied output layer needs n_hid_dec == emb_sz_tgt, got {self.n_hid_dec} and "
                              f"{self.emb_sz_tgt}; set one to the other or pass tie=False")
 
     def to_dict(self): return asdict(self)
 
+    @property
+    def architecture(self): return Architecture(**{f.name: getattr(self, f.name) for f in fields(Architecture)})
 
-CELLS = {'gru': nn.GRU, 'lstm': nn.LSTM}
+
 
 
 def select_state(h, idx):

@@ -16,7 +16,7 @@ from fastcore.xtras import Path
 from .averaging import AverageWeights
 from .cache import build_cache
 from .callbacks import EpochPrinter, TeacherForcing, TimeBudget
-from .config import TrainConfig, model_options
+from .config import TrainConfig, learner_options
 from .checkpoint import SaveCheckpoint, checkpoint_extra, resume as resume_fit
 from .data import Seq2SeqDataLoaders
 from .datasets import phrasebook, read_files, read_tsv
@@ -138,10 +138,9 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     set_seed(c.seed)  # the same seed in every process: the same data order, vocabulary and initial weights
     out, rank0 = Path(c.out).absolute(), rank_distrib() == 0
     dls = _dataloaders(data, valid, c, out.parent, training_device(c.device))
-    learn = plain_progress(seq2seq_learner(dls, path=out.parent, vecs_src=c.vecs_src, vecs_tgt=c.vecs_tgt,
-                                           label_smoothing=c.label_smoothing, **model_options(c)))
+    learn = plain_progress(seq2seq_learner(dls, path=out.parent, **learner_options(c)))
     plot_dir = Path(c.plot_dir) if c.plot_dir and rank0 else None
-    precision = learn.trained_in = _run_precision(c, dls, checkpoint_path(out))
+    precision = learn.trained_in = _run_precision(c, dls, checkpoint_path(out), learn.model.config)
     if rank0: print(f"training on {dls.device} in {precision_label(precision, dls.device)}"
                     + (" (auto)" if c.precision == 'auto' else ''))
     cbs = [TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup), *precision_callbacks(precision, dls.device)]
@@ -154,10 +153,10 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     return learn
 
 
-def _run_precision(c: TrainConfig, dls, ckpt):
+def _run_precision(c: TrainConfig, dls, ckpt, model_config):
     "The precision to train in; a resumed 'auto' run keeps the one its checkpoint records (the table may have changed)."
     recorded = checkpoint_extra(ckpt).get('precision') if c.resume and c.precision == 'auto' else None
-    return recorded or resolve_precision(c.precision, dls.device, c.emb_sz, len(dls.processor.tgt_vocab))
+    return recorded or resolve_precision(c.precision, dls.device, model_config.n_hid_dec, model_config.tgt_vocab)
 
 
 def _fit(learn, c: TrainConfig, cbs, ckpt, plot_dir, precision):
@@ -246,7 +245,7 @@ def run_demo(out='demo_out', **overrides):
     set_seed(c.seed)
     dls = Seq2SeqDataLoaders.from_df(phrasebook(c.n_pairs, c.seed), bs=c.bs, valid_pct=c.valid_pct, seed=c.seed)
     dls.show_batch(max_n=4)
-    learn = plain_progress(seq2seq_learner(dls, path=out, vecs_src=c.vecs_src, vecs_tgt=c.vecs_tgt, **model_options(c)))
+    learn = plain_progress(seq2seq_learner(dls, path=out, **learner_options(c)))
     print(f"lr_find suggests {lr_find_plot(learn, out / 'lr_find.png'):.2e} (plot: {out / 'lr_find.png'}); "
           f"training at {c.lr:.0e}")
     learn.fit_one_cycle(c.n_epochs, c.lr, cbs=TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup))

@@ -150,8 +150,8 @@ def test_train_through_the_stream_cache_skips_bad_lines_and_reads_a_validation_f
     (tmp_path / 'train.tsv').write_text('\n'.join(lines) + '\n', encoding='utf-8')
     small_df[500:].to_csv(tmp_path / 'valid.tsv', sep='\t', index=False)
     args = ['train', '--data', tmp_path / 'train.tsv', '--stream-cache', tmp_path / 'cache', '--workers', '0',
-            '--epochs', '1', '--bs', '32', '--emb-sz', '16', '--n-hid', '16', '--vecs-src', 'none', '--vecs-tgt',
-            'none', '--eval-beam', '0', '--out', tmp_path / 'm.pkl']
+            '--epochs', '1', '--bs', '32', '--emb-sz-src', '16', '--emb-sz-tgt', '16', '--n-hid-enc', '16',
+            '--vecs-src', 'none', '--vecs-tgt', 'none', '--eval-beam', '0', '--out', tmp_path / 'm.pkl']
     refused = call(*args)
     assert refused.returncode == 2 and 'line 21' in refused.stderr and 'skip_bad_lines' in refused.stderr
     r = call(*args, '--skip-bad-lines', '--valid', tmp_path / 'valid.tsv')

@@ -16,8 +16,9 @@ from fastseq.checkpoint import load_checkpoint
 from fastseq.errors import ModelFileError, NonFiniteLossError
 from fastseq.learner import seq2seq_learner
 
-TRAIN = ['train', '--data', 'phrasebook', '--n-pairs', '300', '--epochs', '3', '--bs', '32', '--emb-sz', '32',
-         '--n-hid', '24', '--lr', '1e-2', '--seed', '1', '--vecs-src', 'none', '--vecs-tgt', 'none', '--eval-beam', '0']
+TRAIN = ['train', '--data', 'phrasebook', '--n-pairs', '300', '--epochs', '3', '--bs', '32', '--emb-sz-src', '32',
+         '--emb-sz-tgt', '32', '--n-hid-enc', '24', '--lr', '1e-2', '--seed', '1', '--vecs-src', 'none', '--vecs-tgt',
+         'none', '--eval-beam', '0']
 
 
 def cli(*args): return [sys.executable, '-m', 'fastseq.cli', *args]
@@ -213,14 +214,14 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
 
 
 def test_a_resumed_auto_run_keeps_the_precision_its_checkpoint_recorded(tmp_path, monkeypatch):
-    "'auto' is measured once per run: resuming takes the checkpoint's choice, whatever a new measurement would say."
+    "'auto' is chosen once per run: resuming takes the checkpoint's choice, whatever the table would say now."
     from fastseq import training
     from fastseq.training import TrainConfig
     monkeypatch.setattr(training, 'resolve_precision', lambda *a, **k: 'fp32')
     ckpt = tmp_path / 'm.checkpoint.pth'
     torch.save({'format': 'fastseq-checkpoint', 'extra': {'lr': 1e-3, 'precision': 'bf16'}}, ckpt)
-    dls = SimpleNamespace(device='cpu', processor=SimpleNamespace(tgt_vocab=[0] * 10))
-    assert training._run_precision(TrainConfig(resume=True), dls, ckpt) == 'bf16'
-    assert training._run_precision(TrainConfig(resume=False), dls, ckpt) == 'fp32'
-    assert training._run_precision(TrainConfig(resume=True, precision='fp32'), dls, ckpt) == 'fp32'
-    assert training._run_precision(TrainConfig(resume=True), dls, tmp_path / 'missing.pth') == 'fp32'
+    dls, model = SimpleNamespace(device='cpu'), SimpleNamespace(n_hid_dec=300, tgt_vocab=10)
+    assert training._run_precision(TrainConfig(resume=True), dls, ckpt, model) == 'bf16'
+    assert training._run_precision(TrainConfig(resume=False), dls, ckpt, model) == 'fp32'
+    assert training._run_precision(TrainConfig(resume=True, precision='fp32'), dls, ckpt, model) == 'fp32'
+    assert training._run_precision(TrainConfig(resume=True), dls, tmp_path / 'missing.pth', model) == 'fp32'

@@ -24,15 +24,16 @@ def run_cli(*args, stdin=None):
 def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp('cli') / 'm.pkl'
     plots = out.parent / 'plots'
-    r = call('train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '1', '--bs', '32', '--emb-sz', '32',
-             '--n-hid', '24', '--lr', '1e-2', '--plot-dir', plots, '--out', out, '--label-smoothing', '0.1',
-             '--average', '2', '--score', 'general', '--arch', 'out_drop=0.2,attend_after_rnn=False', '--no-bidir')
+    r = call('train', '--data', 'phrasebook', '--n-pairs', '400', '--epochs', '1', '--bs', '32', '--emb-sz-src', '32',
+             '--emb-sz-tgt', '32', '--n-hid-enc', '24', '--lr', '1e-2', '--plot-dir', plots, '--out', out,
+             '--label-smoothing', '0.1', '--average', '2', '--score', 'general', '--out-drop', '0.2',
+             '--no-attend-after-rnn', '--no-bidir')
     assert r.returncode == 0, r.stderr
     assert 'weights averaged over 2 snapshots' in r.stdout
     learn = load_learner(out)
     assert learn.model.config.score == 'general' and learn.loss_func.smoothing == 0.1 and learn.trained_in == 'fp32'
     c = load_translator(out).model.config                                   # the loader gives its Translator
-    assert (c.out_drop, c.attend_after_rnn, c.bidir) == (0.2, False, False)      # --arch KEY=VALUE,... and --no-bidir
+    assert (c.out_drop, c.attend_after_rnn, c.bidir, c.att_sz) == (0.2, False, False, 32)   # model flags, nested
     assert 'lr_find suggests' in r.stdout and 'training at lr 1.00e-02' in r.stdout and 'exported to' in r.stdout
     assert out.exists()
     for png in ('lr_find.png', 'losses.png', 'attention_0.png'): assert (plots / png).stat().st_size > 5000
@@ -118,7 +119,8 @@ def test_train_with_corpus_vectors_and_frozen_embeddings_first(tmp_path, monkeyp
     out, cache = tmp_path / 'v.pkl', tmp_path / 'cache'
     monkeypatch.setenv('FASTSEQ_CACHE', str(cache))
     r = call('train', '--n-pairs', '300', '--epochs', '2', '--freeze-epochs', '1', '--vecs-src', 'train',
-             '--vecs-tgt', 'train', '--emb-sz', '32', '--n-hid', '16', '--bs', '32', '--out', out)
+             '--vecs-tgt', 'train', '--emb-sz-src', '32', '--emb-sz-tgt', '32', '--n-hid-enc', '16', '--bs', '32',
+             '--out', out)
     assert r.returncode == 0, r.stderr
     assert 'src vectors:' in r.stdout and 'tgt vectors:' in r.stdout and out.exists()
     assert len(list((cache / 'vectors').glob('fastseq_vectors_train_*.npy'))) == 2    # cached in the cache folder
@@ -131,7 +133,8 @@ def test_train_within_a_time_budget_then_beam_evaluation(tmp_path, capsys):
     "--time-budget ends training on time (a 5 s budget cannot run 50 epochs); --eval-beam prints BLEU both ways."
     out = tmp_path / 't.pkl'
     r = call('train', '--n-pairs', '400', '--epochs', '50', '--time-budget', '0.08', '--eval-beam', '2',
-             '--emb-sz', '32', '--n-hid', '16', '--bs', '32', '--no-normalize', '--out', out)
+             '--emb-sz-src', '32', '--emb-sz-tgt', '32', '--n-hid-enc', '16', '--bs', '32',
+             '--no-normalize', '--out', out)
     assert r.returncode == 0, r.stderr
     epoch_lines = [l for l in r.stdout.splitlines() if l.split() and l.split()[0].isdigit()]
     assert 1 <= len(epoch_lines) < 50 and out.exists()
@@ -149,7 +152,8 @@ def test_serve_refuses_a_pickle_unless_allowed(exported):
 
 def test_resuming_a_finished_run_with_plots_exports_without_training(tmp_path):
     "Nothing is left to train: the resume says so, exports, and draws no loss curve from an empty recorder."
-    args = ['train', '--n-pairs', '300', '--epochs', '1', '--emb-sz', '16', '--n-hid', '16', '--lr', '1e-2',
+    args = ['train', '--n-pairs', '300', '--epochs', '1', '--emb-sz-src', '16', '--emb-sz-tgt', '16',
+            '--n-hid-enc', '16', '--lr', '1e-2',
             '--plot-dir', tmp_path / 'plots', '--out', tmp_path / 'm.pkl']
     assert call(*args).returncode == 0
     r = call(*args, '--resume')
@@ -202,12 +206,16 @@ def test_no_command_prints_the_future_warning_of_a_newer_torch():
 
 
 def test_train_flags_are_the_config_fields(capsys):
-    "`fastseq train --help` lists every `TrainConfig` field as a flag, declared nowhere else."
+    """`fastseq train --help` lists every `TrainConfig` field and every field of its nested `Architecture` as a flag,
+    declared nowhere else; the model's flags keep its names (no --emb-sz standing for several sizes)."""
     from dataclasses import fields
     from fastseq.config import TrainConfig
+    from fastseq.model import Architecture
     with pytest.raises(SystemExit): main(['train', '--help'])
     text = capsys.readouterr().out
-    missing = [f.name for f in fields(TrainConfig) if f"--{f.name.replace('_', '-')}" not in text]
+    names = [f.name for f in fields(TrainConfig) if f.name != 'model'] + [f.name for f in fields(Architecture)]
+    missing = [n for n in names if f"--{n.replace('_', '-')}" not in text]
     assert not missing and '--no-normalize' in text and '[3e-3]' not in text and '[0.003]' in text
-    with pytest.raises(SystemExit): main(['train', '--arch', 'out_drop'])
-    assert "expected KEY=VALUE, got 'out_drop'" in capsys.readouterr().err
+    assert '--no-bidir' in text and 'bidirectional encoder [True]' in text   # the default recipe's, not the class's
+    with pytest.raises(SystemExit): main(['train', '--emb-sz', '64'])
+    assert 'ambiguous option: --emb-sz' in capsys.readouterr().err

@@ -64,7 +64,8 @@ def test_cli_train_under_torchrun_writes_once_and_reports_once(tmp_path, small_d
     out = tmp_path / 'm.pkl'
     r = torchrun('-m', 'fastseq.cli', 'train', '--data', str(tmp_path / 'c.fr'), '--data-tgt', str(tmp_path / 'c.en'),
                  '--stream-cache', str(tmp_path / 'cache'), '--workers', '0', '--epochs', '2', '--bs', '32',
-                 '--emb-sz', '32', '--n-hid', '16', '--lr', '3e-3', '--out', str(out))
+                 '--emb-sz-src', '32', '--emb-sz-tgt', '32', '--n-hid-enc', '16', '--lr', '3e-3',
+                 '--out', str(out))
     assert r.returncode == 0, r.stderr[-3000:]
     lines = r.stdout.splitlines()
     assert sum(line.startswith('exported to') for line in lines) == 1 and out.is_file()

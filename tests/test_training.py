@@ -11,8 +11,8 @@ from fastseq.training import evaluate
 
 def test_train_from_a_dataframe_exports_checkpoints_and_evaluates(small_df, tmp_path, capsys):
     train_df, valid_df = small_df[:500], small_df[500:]
-    learn = fastseq.train(train_df, valid_df, epochs=2, lr=1e-2, emb_sz=32, n_hid=24, bs=32, eval_beam=2,
-                          out=tmp_path / 'm.pkl')
+    learn = fastseq.train(train_df, valid_df, epochs=2, lr=1e-2, model=dict(emb_sz_src=32, emb_sz_tgt=32, n_hid_enc=24),
+                          bs=32, eval_beam=2, out=tmp_path / 'm.pkl')
     assert learn.valid_pairs() == list(zip(valid_df.fr, valid_df.en))
     assert (tmp_path / 'm.pkl').is_file() and (tmp_path / 'm.checkpoint.pth').is_file()
     assert learn.model.config.bidir is True and learn.model.config.emb_sz_src == 32   # the default recipe's
@@ -28,11 +28,15 @@ def test_train_from_a_dataframe_exports_checkpoints_and_evaluates(small_df, tmp_
 
 def test_presets_give_defaults_and_keywords_override_them():
     demo = TrainConfig.from_preset('demo', epochs=3)
-    assert demo.epochs == 3 and demo.emb_sz == 128 and demo.bidir and demo.arch['emb_drop'] == 0.05
+    assert demo.epochs == 3 and demo.model.emb_sz_src == 128 and demo.model.bidir and demo.model.emb_drop == 0.05
+    lesson = TrainConfig.from_preset('lesson', model=dict(cell='lstm'))     # a model override keeps the preset's rest
+    assert (lesson.model.cell, lesson.model.bidir, lesson.model.n_hid_enc) == ('lstm', False, 256)
+    with pytest.raises(TypeError, match=r"unknown model option\(s\) 'emb_sz'; valid: emb_sz_src, emb_sz_tgt"):
+        TrainConfig.from_preset(model=dict(emb_sz=64))
     assert TrainConfig.from_preset('tatoeba').time_budget == 30 and TrainConfig.from_preset('lesson').bs == 125
     assert set(PRESETS) == {'default', 'lesson', 'demo', 'tatoeba'} and TrainConfig.from_preset() == TrainConfig()
     best, tatoeba = TrainConfig(), TrainConfig.from_preset('tatoeba')      # the measured recipe, docs/results.md
-    assert (best.bidir, best.vecs_src, best.vecs_tgt, best.min_freq, best.max_len, best.lr, best.tf_end,
+    assert (best.model.bidir, best.vecs_src, best.vecs_tgt, best.min_freq, best.max_len, best.lr, best.tf_end,
             best.label_smoothing) == (True, 'train', 'train', 2, 30, 3e-3, 0.8, 0.1) and best.n_epochs == 8
     assert tatoeba == TrainConfig(label_smoothing=0., lr=5e-3, time_budget=30) and tatoeba.n_epochs == 100
     for name in ('demo', 'lesson'):                                        # small recipes keep their plain options
