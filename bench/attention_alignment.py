@@ -18,7 +18,7 @@ from fastseq.callbacks import TeacherForcing
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.datasets import phrasebook
 from fastseq.learner import seq2seq_learner
-from fastseq.lexicon import COLOURS, NOUNS
+from fastseq.phrasebook import COLOURS, NOUNS
 from fastseq.metrics import corpus_bleu
 from fastseq.config import TrainConfig, learner_options
 from fastseq.training import plain_progress

@@ -148,7 +148,7 @@ def test_auto_epochs_give_small_corpora_useful_vectors():
     "fastText's 5 passes suit billions of tokens; on a 39k-token corpus the default scales them up, and it shows."
     from fastseq.datasets import phrasebook
     from fastseq.embeddings import auto_epochs
-    from fastseq.lexicon import ADJECTIVES, NOUNS
+    from fastseq.phrasebook import ADJECTIVES, NOUNS
     from fastseq.tokenize import Seq2SeqTokenizer
     assert auto_epochs(30_000) == 50 and auto_epochs(1_000_000) == 5 and auto_epochs(250_000) == 20
     tokens = Seq2SeqTokenizer('fr')(list(phrasebook(5000, seed=0).fr))
