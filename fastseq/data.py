@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.nn.utils.rnn import pad_sequence
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
+from fastai.data.core import DataLoaders, ItemTransform
+from fastai.text.data import SortedDL
 from fastai.torch_core import default_device
 
 from .cache import cache_tokenizers, open_cache
@@ -14,7 +14,7 @@ from .pairs import PairDataset
 from .tokenize import make_tokenizers
 from .vocab import Vocab
 
-__all__ = ['TextProcessor', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
+__all__ = ['TextProcessor', 'AppendTarget', 'SortishDL', 'Seq2SeqDataLoaders', 'pad_batch']
 
 
 class TextProcessor:
@@ -45,45 +45,38 @@ class TextProcessor:
     def tgt_text(self, ids): return self.tgt_tok.detokenize(self.tgt_words(ids))
 
 
+class AppendTarget(ItemTransform):
+    """(src, tgt, src_lens) → (src, tgt, src_lens, tgt): the model's inputs, then the loss's target, the same tensor
+    once it is on the device (a batch transform runs after the copy, so it is copied once)."""
+    def encodes(self, b): return (*b, b[1])
+
+
 def pad_batch(seqs, pad_idx):
     "Id sequences (arrays or lists) padded at the end into a (bs, max_len) int64 tensor, with torch's `pad_sequence`."
     rows = [torch.from_numpy(np.asarray(s, dtype=np.int64)) for s in seqs]
     return pad_sequence(rows, batch_first=True, padding_value=pad_idx)
 
 
-class SortishDL(DataLoader):
-    "Batches of similar length: shuffled chunks sorted by length in training, sorted in validation."
-    def __init__(self, dataset=None, pad_idx=1, processor=None, **kwargs):
-        super().__init__(dataset, **kwargs)
-        self.pad_idx, self.processor, self.n_inp = pad_idx, processor, 3
-        self._keys = dataset.tgt_lens * 1000 + dataset.src_lens if dataset is not None and len(dataset) else None
+class SortishDL(SortedDL):
+    """fastai's `SortedDL` over a `PairDataset`, by target then source length: batches of similar length, shuffled in
+    chunks of 50 batches in training (the longest batch first, so memory runs out at once if it will), sorted in
+    validation. Batches are (src, tgt, src_lens, tgt); no worker processes (batching ids is cheap)."""
+    def __init__(self, dataset=None, pad_idx=1, processor=None, res=None, num_workers=0, **kwargs):
+        if res is None and dataset is not None: res = (dataset.tgt_lens * 1000 + dataset.src_lens).tolist()
+        kwargs.setdefault('after_batch', AppendTarget())                   # `new` passes the pipeline on
+        super().__init__(dataset, res=res, num_workers=num_workers, **kwargs)
+        self.pad_idx, self.processor, self._n_inp = pad_idx, processor, 3   # (src, tgt, src_lens) in, tgt out
 
     def get_idxs(self):
         "This epoch's item order, kept as `order` (a checkpoint inside the epoch records it, to resume mid-epoch)."
-        if self._keys is None: self.order = super().get_idxs()
-        elif self.shuffle: self.order = self.shuffle_fn(None)
-        else: self.order = list(np.argsort(-self._keys, kind='stable'))
+        self.order = list(super().get_idxs())
         return self.order
-
-    def shuffle_fn(self, idxs):
-        "Random chunks of 50 batches, sorted inside by length, cut into batches that are shuffled."
-        perm = np.random.permutation(len(self.dataset))
-        sz = self.bs * 50
-        chunks = [perm[i:i + sz] for i in range(0, len(perm), sz)]
-        order = np.concatenate([c[np.argsort(-self._keys[c], kind='stable')] for c in chunks])
-        batches = [order[i:i + self.bs] for i in range(0, len(order), self.bs)]
-        return [i for j in np.random.permutation(len(batches)) for i in batches[j]]
 
     def create_batch(self, b):
         """(src, tgt, src_lens): the source lengths as a tuple of ints stay on the host, where packing needs them (read
         back from a GPU they would stall its queue every batch)."""
         src, tgt = pad_batch([s for s, _ in b], self.pad_idx), pad_batch([t for _, t in b], self.pad_idx)
         return src, tgt, tuple(len(s) for s, _ in b)
-
-    def after_batch(self, b):
-        """(src, tgt, src_lens, tgt): the model's inputs, then the loss's target, the same tensor once it is on the
-        device (added after the copy, so it is copied once)."""
-        return (*b, b[1])
 
     def new(self, dataset=None, cls=None, **kwargs):
         kwargs.setdefault('pad_idx', self.pad_idx); kwargs.setdefault('processor', self.processor)
