@@ -41,7 +41,7 @@ def alignment(learn, n=40):
     hits, peaks = [], []
     cases = probes(n)
     for (_, noun_fr, adj_fr, noun_en, adj_en), (_, src_toks, out_toks, attn) in zip(
-            cases, learn.translate([c[0] for c in cases], with_attention=True)):
+            cases, learn.translate([c[0] for c in cases], with_attention=True, split=False)):
         for en, want in ((adj_en, adj_fr), (noun_en, noun_fr)):
             if en not in out_toks: continue
             row = attn[out_toks.index(en)]

@@ -78,6 +78,9 @@ def _add_model_args(p, several=False):
                         + ('; several: an ensemble (the mean of their log-probabilities)' if several else ''))
     p.add_argument('--beam', type=int, default=1, help='beam size (1: greedy)')
     p.add_argument('--bs', type=int, default=64, help='sentences per batch')
+    p.add_argument('--no-split', dest='split', action='store_false',
+                   help='translate each input as one sentence (default: split it into sentences, translate each, and '
+                        'keep the spaces and line breaks between them)')
     _add_decoding_flags(p)
 
 
@@ -172,7 +175,8 @@ def translate(args):
     learn = load_ensemble(models, args.device, args.int8)
     chunks = [texts] if texts else _stdin_chunks(args.bs * 16)
     for chunk in chunks:
-        outs = learn.translate(chunk, beam=args.beam, bs=args.bs, copy_unk=args.copy_unk, precision=args.precision)
+        outs = learn.translate(chunk, beam=args.beam, bs=args.bs, copy_unk=args.copy_unk, precision=args.precision,
+                               split=args.split)
         for out in outs: print(out, flush=False)
         sys.stdout.flush()
 
@@ -194,7 +198,7 @@ def evaluate(args):
     "Decode the source column of a test file and print BLEU and chrF against its raw references as JSON."
     model = load_ensemble(args.model, args.device, args.int8)
     scores = training.evaluate(model, args.data, src=args.src, tgt=args.tgt, beam=args.beam, bs=args.bs,
-                               copy_unk=args.copy_unk, precision=args.precision)
+                               copy_unk=args.copy_unk, precision=args.precision, split=args.split)
     print(json.dumps({**{k: round(v, 2) if isinstance(v, float) else v for k, v in scores.items()},
                       'data': str(args.data), 'models': [str(m) for m in args.model]}))
 

@@ -10,6 +10,7 @@ from .data import pad_batch
 from .decode import copy_unknown, decode_batch
 from .model import Ensemble
 from .precision import decoding_dtype
+from .sentences import split_sentences
 
 __all__ = ['MAX_SRC_LEN', 'translate_texts', 'Attended', 'Translator']
 
@@ -23,15 +24,21 @@ def _truncated(ids, max_len):
 
 
 def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6, max_src_len=MAX_SRC_LEN,
-                    with_attention=False, copy_unk=True, precision='auto', **decode_kwargs):
+                    with_attention=False, copy_unk=True, precision='auto', split=True, **decode_kwargs):
     """Translations of `texts` in input order ('' for empty inputs): strings, or with `n_best` > 1 lists of
     (text, score), or with `with_attention` `Attended` tuples (text, source and output tokens, attention). With
-    `copy_unk` (and attention), an unknown output word becomes the source word it attends to most (in the best
-    translation). `precision` of the vocabulary projection on a CPU: 'auto' (this CPU's choice, `resolve_precision`),
-    'fp32' or 'bf16' (`decoding_dtype`)."""
+    `split` (the default; not with `n_best` > 1, which ranks whole texts), each text is cut into sentences
+    (`split_sentences`), all sentences are decoded in the same batches, and each text's translations are put back
+    between its separators; with attention, a text gives the list of its sentences' `Attended`. With `copy_unk` (and
+    attention), an unknown output word becomes the source word it attends to most (in the best translation).
+    `precision` of the vocabulary projection on a CPU: 'auto' (this CPU's choice, `resolve_precision`), 'fp32' or
+    'bf16' (`decoding_dtype`)."""
     if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, got {beam}")
     if n_best > 1 and with_attention: raise ValueError("with_attention returns the best translation only: use n_best=1")
     texts = [str(t) for t in texts]
+    if split and n_best == 1:
+        return _by_sentence(model, processor, texts, with_attention, bs=bs, beam=beam, alpha=alpha,
+                            max_src_len=max_src_len, copy_unk=copy_unk, precision=precision, **decode_kwargs)
     src_toks, ids = processor.src_tokens_ids(texts)
     ids = _truncated(ids, max_src_len)
     keep_attention = with_attention or (copy_unk and model.has_attention)
@@ -49,6 +56,16 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
                 results[i] = _result(processor, hyps[j], attn, j, ids[i], with_attention, n_best, copy_from)
     finally: model.train(was_training)
     return results
+
+
+def _by_sentence(model, processor, texts, with_attention, **kwargs):
+    """`translate_texts` of every sentence of `texts` at once, put back together per text (or listed, with attention);
+    a text without a sentence (blank) gives ''."""
+    segmented = [split_sentences(t, processor.src_tok.lang) for t in texts]
+    outs = iter(translate_texts(model, processor, [s for seg in segmented for s in seg.sentences],
+                                with_attention=with_attention, split=False, **kwargs))
+    per_text = [[next(outs) for _ in seg.sentences] for seg in segmented]
+    return per_text if with_attention else [seg.join(t) if t else '' for seg, t in zip(segmented, per_text)]
 
 
 class Attended(NamedTuple):
@@ -105,7 +122,7 @@ class Translator:
         return self
 
     def translate(self, texts, beam=1, bs=64, **kwargs):
-        "Translations of a string or a list of strings; the same options as `Seq2SeqLearner.translate`."
+        "Translations of a string or a list of strings, split into sentences unless `split=False` (`translate_texts`)."
         single = isinstance(texts, str)
         kwargs.setdefault('copy_unk', self.copy_unk)
         kwargs.setdefault('precision', self.precision)

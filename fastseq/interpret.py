@@ -50,10 +50,10 @@ def plot_attention_steps(attn, src_toks, out_toks, ncols=4, title=None):
 
 
 def attention_figures(translator, texts, kind='heatmap'):
-    "One figure per text: translate it with attention kept and plot (source tokens as the model saw them)."
+    "One figure per text, as one sentence: translate it with attention kept and plot (the tokens the model saw)."
     if kind not in ('heatmap', 'steps'): raise ValueError(f"kind must be 'heatmap' or 'steps', got {kind!r}")
     figs = []
-    for text, res in zip(texts, translator.translate(texts, with_attention=True)):
+    for text, res in zip(texts, translator.translate(texts, with_attention=True, split=False)):
         if res.weights is None: raise ValueError("this model has no attention (it was built with attention=False)")
         plot = plot_attention if kind == 'heatmap' else plot_attention_steps
         figs.append(plot(res.weights.numpy(), res.src_tokens, res.out_tokens, title=f"{text} → {res.text}"))

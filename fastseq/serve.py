@@ -105,7 +105,7 @@ class RequestBatcher:
             return out
 
     def _decode(self, texts, beam, attention):
-        results = self.translator.translate(texts, beam=beam, with_attention=attention)
+        results = self.translator.translate(texts, beam=beam, with_attention=attention, split=not attention)
         if not attention: return results
         return [(res.text, attention_json(res)) for res in results]
 

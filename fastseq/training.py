@@ -193,13 +193,14 @@ def _save_plots(learn, plot_dir, n=3):
     plt.close(plt.gcf())
 
 
-def evaluate(model, data, *, src='fr', tgt='en', beam=1, bs=64, copy_unk=True, precision='auto'):
+def evaluate(model, data, *, src='fr', tgt='en', beam=1, bs=64, copy_unk=True, precision='auto', split=True):
     """BLEU (sacrebleu's default on detokenized text, and lowercased-tokenized as NMT papers report it) and chrF of
-    `model`'s decodes (a Translator or Learner) of `data`: (source, reference) pairs, a DataFrame or a TSV file."""
+    `model`'s decodes (a Translator or Learner) of `data`: (source, reference) pairs, a DataFrame or a TSV file;
+    each source split into sentences as `translate` does unless `split=False`."""
     if not isinstance(data, (pd.DataFrame, list, tuple)): data = read_tsv(data, src, tgt)
     pairs = list(zip(data[src], data[tgt])) if isinstance(data, pd.DataFrame) else list(data)
     t0 = time.time()
-    hyps = model.translate([s for s, _ in pairs], beam=beam, bs=bs, copy_unk=copy_unk, precision=precision)
+    hyps = model.translate([s for s, _ in pairs], beam=beam, bs=bs, copy_unk=copy_unk, precision=precision, split=split)
     refs = [r for _, r in pairs]
     return dict(bleu=corpus_bleu(hyps, refs), bleu_lc_tok=tokenized_bleu(hyps, refs, tgt), chrf=corpus_chrf(hyps, refs),
                 n=len(pairs), beam=beam, seconds=time.time() - t0)

@@ -52,6 +52,10 @@ def test_translate_arguments_and_stdin_keep_order(exported):
     flags_between = call('translate', exported, texts[0], '--beam', '2', texts[1], '--int8')
     assert flags_first.returncode == flags_between.returncode == 0, flags_first.stderr + flags_between.stderr
     assert len(flags_first.stdout.splitlines()) == 2 and flags_first.stdout == flags_between.stdout
+    two = f"{texts[0]} {texts[1]}"                                 # one argument, two sentences: each translated
+    assert call('translate', exported, two).stdout.splitlines() == [f"{by_args[0]} {by_args[1]}"]
+    assert call('translate', exported, '--no-split', two).stdout.splitlines() == [
+        load_translator(exported).translate(two, split=False)]
 
 
 def test_missing_model_and_corpus_are_clear_errors(tmp_path, capsys):

@@ -30,7 +30,7 @@ def test_n_best_and_attention(trained):
     assert all([s for _, s in b] == sorted([s for _, s in b], reverse=True) for b in best)
     assert best[0][0][0] == trained.translate(TEXTS[0], beam=4)
     for beam in (1, 4):
-        text, src, toks, attn = trained.translate(TEXTS[0], beam=beam, with_attention=True)
+        text, src, toks, attn = trained.translate(TEXTS[0], beam=beam, with_attention=True, split=False)
         proc = trained.dls.processor
         assert src == proc.src_vocab.textify(proc.src_ids([TEXTS[0]])[0], strip_special=False)
         assert attn.shape == (len(toks), len(src)) and text == trained.translate(TEXTS[0], beam=beam)

@@ -22,7 +22,8 @@ def test_translate_is_independent_of_batch_size(trained):
 
 
 def test_long_input_is_truncated_with_a_warning(trained):
-    with pytest.warns(UserWarning, match='truncated'): out = trained.translate(['le chat ' * 200], max_src_len=50)
+    with pytest.warns(UserWarning, match='truncated'): out = trained.translate(['le chat ' * 200], max_src_len=50,
+                                                                                split=False)
     assert isinstance(out[0], str)
 
 

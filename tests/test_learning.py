@@ -78,7 +78,7 @@ def test_the_demo_models_attention_crosses_where_french_reorders(demo_learner):
     "At each listed output word, the source word that gets the most attention is its translation."
     proc = demo_learner.dls.processor
     for fr, wanted in CROSSINGS:
-        (text, src_toks, out_toks, attn), = demo_learner.translate([fr], with_attention=True)
+        (text, src_toks, out_toks, attn), = demo_learner.translate([fr], with_attention=True, split=False)
         assert src_toks == proc.src_vocab.textify(proc.src_ids([fr])[0])       # as the model saw them
         assert all(en in out_toks for en in wanted), text
         looked_at = {en: src_toks[int(attn[out_toks.index(en)].argmax())] for en in wanted}

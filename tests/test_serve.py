@@ -172,7 +172,7 @@ def test_the_page_translates_in_a_real_browser_and_draws_the_attention(server, t
     finally:
         browser.terminate(); browser.wait(timeout=30)
     (tmp_path / 'page.png').write_bytes(png)
-    (text, _, out_toks, attn), = translator.translate([sentence], with_attention=True)
+    (text, _, out_toks, attn), = translator.translate([sentence], with_attention=True, split=False)
     assert shown == text and text
     assert n_steps == len(out_toks) and n_cells == attn.shape[0] * attn.shape[1]
     assert len(png) > 10_000
