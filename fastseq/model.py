@@ -3,7 +3,7 @@ general or concat score), tied output. Attention comes after the decoder's RNN b
 docs/results.md)."""
 import random
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -66,11 +66,6 @@ class Seq2SeqConfig(Architecture):
                              f"{self.emb_sz_tgt}; set one to the other or pass tie=False")
 
     def to_dict(self): return asdict(self)
-
-    @property
-    def architecture(self): return Architecture(**{f.name: getattr(self, f.name) for f in fields(Architecture)})
-
-
 
 
 def select_state(h, idx):
