@@ -115,7 +115,7 @@ def test_bad_requests_get_their_status_and_a_clear_message_and_the_server_lives_
 class Stub:
     "A translator that records its calls and fails on the text 'boom'."
     def __init__(self): self.calls = []
-    def translate(self, texts, beam=1, with_attention=False):
+    def translate(self, texts, beam=1, with_attention=False, split=True):
         self.calls.append(list(texts))
         if 'boom' in texts: raise RuntimeError('boom')
         return [t.upper() for t in texts]
