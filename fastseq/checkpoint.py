@@ -12,7 +12,7 @@ from fastcore.foundation import L
 from fastcore.xtras import Path
 
 from .errors import ModelFileError
-from .io import atomic_path
+from .io import atomic_path, remove_stale_temporaries
 
 __all__ = ['SaveCheckpoint', 'ResumeInsideEpoch', 'save_checkpoint', 'checkpoint_extra', 'load_checkpoint',
            'resume', 'optimizer_state_to_params']
@@ -112,7 +112,9 @@ class SaveCheckpoint(Callback):
     order = 65  # after Recorder has logged the epoch or batch
     def __init__(self, path, extra=None, minutes=None):
         self.ckpt_path, self.extra, self.minutes, self.trained = Path(path), extra, minutes, False
-    def before_fit(self): self.last = time.monotonic()
+    def before_fit(self):
+        self.last = time.monotonic()
+        if self._writer(): remove_stale_temporaries(self.ckpt_path)   # a write that a SIGKILL cut short
     def before_epoch(self): self.trained = False
     def after_train(self): self.trained = True
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from fastcore.imports import IN_NOTEBOOK
 from fastcore.xtras import Path
 
-__all__ = ['atomic_path', 'cache_dir', 'file_key', 'show_table']
+__all__ = ['atomic_path', 'remove_stale_temporaries', 'cache_dir', 'file_key', 'show_table']
 
 
 @contextmanager
@@ -22,6 +22,22 @@ def atomic_path(path):
         os.replace(tmp, path)
     finally:
         if tmp.exists(): tmp.unlink()
+
+
+def remove_stale_temporaries(path):
+    """Delete the temporary files `atomic_path` left next to `path` in processes that no longer run (a SIGKILL during
+    a write leaves one; the file itself is whole, the old or the new)."""
+    path = Path(path)
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:-len('.tmp')]
+        if pid.isdigit() and not _running(int(pid)): tmp.unlink(missing_ok=True)
+
+
+def _running(pid):
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
 
 
 def cache_dir(*parts):

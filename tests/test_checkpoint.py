@@ -50,10 +50,11 @@ def test_sigkill_during_training_then_resume_gives_the_same_weights(tmp_path):
                             stderr=subprocess.DEVNULL)
     inside_an_epoch = lambda: ckpt.exists() and torch.load(ckpt, weights_only=False)['batch'] > 0
     assert kill_when(proc, inside_an_epoch), "training finished before its first checkpoint"
-    assert not cut.exists() and not list(cut.parent.glob('.*.tmp*'))    # killed before export; no half file left
+    assert not cut.exists() and not list(cut.parent.glob('.m.pkl.*'))   # killed before export: no half export
     r = subprocess.run(cli(*TRAIN, '--out', str(cut), '--resume'), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert 'resumed from' in r.stdout
+    assert not list(cut.parent.glob('.*.tmp'))        # a checkpoint write the kill cut short leaves nothing behind
     a, b = weights(full), weights(cut)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)   # exactly, on CPU
 
@@ -225,3 +226,15 @@ def test_a_resumed_auto_run_keeps_the_precision_its_checkpoint_recorded(tmp_path
     assert training._run_precision(TrainConfig(resume=False), dls, ckpt, model) == 'fp32'
     assert training._run_precision(TrainConfig(resume=True, precision='fp32'), dls, ckpt, model) == 'fp32'
     assert training._run_precision(TrainConfig(resume=True), dls, tmp_path / 'missing.pth', model) == 'fp32'
+
+
+def test_a_temporary_left_by_a_killed_write_is_removed_and_a_live_one_kept(tmp_path):
+    "`remove_stale_temporaries`, which each fit's `SaveCheckpoint` runs first: dead writers' files go, others stay."
+    import os
+    from fastseq.io import remove_stale_temporaries
+    ckpt = tmp_path / 'm.checkpoint.pth'
+    dead, live = tmp_path / '.m.checkpoint.pth.999999999.tmp', tmp_path / f'.m.checkpoint.pth.{os.getpid()}.tmp'
+    other = tmp_path / '.m.pkl.999999999.tmp'
+    for f in (dead, live, other): f.write_bytes(b'half')
+    remove_stale_temporaries(ckpt)
+    assert not dead.exists() and live.exists() and other.exists()
