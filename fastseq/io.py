@@ -34,9 +34,10 @@ def remove_stale_temporaries(path):
 
 
 def _running(pid):
+    "Whether process `pid` exists (signal 0 checks without sending; another user's process answers PermissionError)."
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
-    except PermissionError: return True
+    except PermissionError: pass
     return True
 
 
