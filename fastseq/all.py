@@ -10,7 +10,7 @@ from .callbacks import (AttentionCapture, EpochPrinter, StopOnNonFiniteLoss, Tea
 from .checkpoint import SaveCheckpoint, load_checkpoint, resume, save_checkpoint
 from .data import Seq2SeqDataLoaders, SortishDL, TextProcessor, pad_batch
 from .datasets import clean_pairs, phrasebook, question_filter, read_files, read_tsv, stream_pairs
-from .decode import beam_search, copy_unknown, decode_batch, greedy_decode, length_penalty, max_output_lens
+from .decode import beam_search, decode_batch, greedy_decode, length_penalty, max_output_lens
 from .distributed import distributed, is_distributed
 from .embeddings import Coverage, auto_epochs, embedding_matrix, read_vec, train_vectors
 from .errors import CorpusError, CorpusNotFoundError, ModelFileError, NonFiniteLossError, OptionError
@@ -24,6 +24,8 @@ from .losses import Seq2SeqLoss
 from .metrics import ChrF, CorpusBLEU, Perplexity, TokenAccuracy, corpus_bleu, corpus_chrf, tokenized_bleu
 from .model import Architecture, BahdanauDecoder, Decoder, Encoder, Ensemble, LuongDecoder, Seq2SeqConfig, Seq2SeqRNN
 from .pairs import PairDataset
+from .placeholders import copy_unknown, protect, restore
+from .sentences import split_sentences
 from .precision import Autocast, ProjectionAutocast, precision_callbacks, resolve_precision
 from .tokenize import TOKENIZERS, Seq2SeqTokenizer, SubwordTokenizer, train_sentencepiece
 from .config import PRESETS, TrainConfig, learner_options
@@ -41,6 +43,7 @@ __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttentio
            'length_penalty', 'max_output_lens', 'distributed', 'is_distributed', 'Coverage', 'auto_epochs',
            'embedding_matrix', 'read_vec', 'train_vectors', 'CorpusError', 'CorpusNotFoundError', 'ModelFileError',
            'NonFiniteLossError', 'OptionError', 'Translator', 'Attended', 'decode_batch', 'copy_unknown',
+           'protect', 'restore', 'split_sentences',
            'load_translator',
            'load_bundle', 'save_bundle', 'translate_texts',
            'Seq2SeqInterpretation', 'plot_attention', 'plot_attention_steps', 'results_table', 'save_figure',

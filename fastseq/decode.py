@@ -1,15 +1,12 @@
 """Greedy and beam-search decoding as plain functions over a `Seq2SeqRNN` or an `Ensemble` of them, batched, stopping
 per sentence at eos. Both drive a decoding state (`ModelState`, `EnsembleState`): encoder memory once per sentence,
-recurrent state per decoded row. `decode_batch` picks one for a batch; `copy_unknown` copies unknown words from the
-source through the attention of a decode."""
+recurrent state per decoded row. `decode_batch` picks one for a batch."""
 import torch
 
 from .model import Ensemble, select_state
-from .tokenize import TK_MAJ, TK_UP
-from .vocab import UNK
 
 __all__ = ['ModelState', 'EnsembleState', 'decoding_state', 'max_output_lens', 'greedy_decode', 'beam_search',
-           'length_penalty', 'score_tokens', 'decode_batch', 'copy_unknown']
+           'length_penalty', 'score_tokens', 'decode_batch']
 
 
 class ModelState:
@@ -199,21 +196,3 @@ def decode_batch(model, src, beam=1, n_best=1, alpha=0.6, keep_attention=False, 
         toks, attn = greedy_decode(model, src, keep_attention=keep_attention, **kwargs)
         return [[(t, None)] for t in toks.tolist()], attn
     return beam_search(model, src, beam, alpha, n_best, keep_attention=keep_attention, **kwargs)
-
-
-def copy_unknown(words, attn, src_tokens, src_unknown):
-    """`words` with unknown words copied from the source: at an output step that emits the unknown token (OpenNMT's
-    replace_unk), or that attends most to a source word outside the vocabulary (a model trained without unknown
-    targets never emits one), the output is that source word, as written, with its case marker. A source word is
-    copied once; later steps attending most to it add nothing. Numbers, names, URLs and foreign-script words then come
-    through unchanged. attn: (≥ len(words), ≥ len(src_tokens)) attention rows; src_unknown: per source token."""
-    out, copied, markers = [], set(), (TK_MAJ, TK_UP)
-    focus = attn[:len(words), :len(src_tokens)].argmax(-1).tolist()     # one read from the device, not one per word
-    for w, j in zip(words, focus):
-        if src_tokens[j] in markers and j + 1 < len(src_tokens): j += 1             # attending to a marker: its word
-        if w in markers or not (w == UNK or src_unknown[j]): out.append(w); continue
-        if j in copied: continue
-        copied.add(j)
-        if j and src_tokens[j - 1] in markers and not (out and out[-1] in markers): out.append(src_tokens[j - 1])
-        out.append(src_tokens[j])
-    return out

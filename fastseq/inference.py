@@ -7,9 +7,11 @@ import torch
 from fastcore.basics import chunked
 
 from .data import pad_batch
-from .decode import copy_unknown, decode_batch
+from .decode import decode_batch
 from .model import Ensemble
+from .placeholders import Protected, copy_unknown, is_placeholder, placeholder, protect, restore
 from .precision import decoding_dtype
+from .tokenize import TK_MAJ, TK_UP
 from .sentences import split_sentences
 
 __all__ = ['MAX_SRC_LEN', 'translate_texts', 'Attended', 'Translator']
@@ -39,9 +41,10 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
     if split and n_best == 1:
         return _by_sentence(model, processor, texts, with_attention, bs=bs, beam=beam, alpha=alpha,
                             max_src_len=max_src_len, copy_unk=copy_unk, precision=precision, **decode_kwargs)
-    src_toks, ids = processor.src_tokens_ids(texts)
-    ids = _truncated(ids, max_src_len)
     keep_attention = with_attention or (copy_unk and model.has_attention)
+    protected = _protected(processor, texts, copy_unk and model.has_attention)
+    src_toks, ids = processor.src_tokens_ids([p.text for p in protected])
+    ids = _truncated(ids, max_src_len)
     empty = Attended('', [], [], None) if with_attention else ([] if n_best > 1 else '')
     results = [empty for _ in texts]
     order = sorted((i for i, s in enumerate(ids) if s), key=lambda i: -len(ids[i]))
@@ -53,7 +56,8 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
             hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention, dtype=dtype, **decode_kwargs)
             for j, i in enumerate(chunk):
                 copy_from = src_toks[i][:max_src_len] if copy_unk and attn is not None else None
-                results[i] = _result(processor, hyps[j], attn, j, ids[i], with_attention, n_best, copy_from)
+                results[i] = _result(processor, hyps[j], attn, j, ids[i], with_attention, n_best, copy_from,
+                                     protected[i].entities)
     finally: model.train(was_training)
     return results
 
@@ -77,10 +81,20 @@ class Attended(NamedTuple):
     weights: torch.Tensor
 
 
-def _result(processor, hyps, attn, j, src_ids, with_attention, n_best, copy_from=None):
-    "The result of sentence `j` of a batch: text, n-best (text, score) list, or `Attended`."
-    best = lambda toks: _best_text(processor, toks, attn[j] if copy_from else None, copy_from)
-    if n_best > 1: return [(best(t) if r == 0 else processor.tgt_text(t), s) for r, (t, s) in enumerate(hyps)]
+def _protected(processor, texts, copying):
+    """`texts` with their entities replaced by placeholders (`protect`) where the model can carry them (it copies
+    through attention, and the source tokenizer keeps a placeholder one unknown word); else as they are."""
+    words = [t for t in processor.src_tokens_ids([placeholder(0)])[0][0] if t not in (TK_MAJ, TK_UP)]
+    keeps = copying and len(words) == 1 and is_placeholder(words[0]) and words[0] not in processor.src_vocab.stoi
+    known = processor.src_vocab.stoi.__contains__
+    return [protect(t, known) if keeps else Protected(t, []) for t in texts]
+
+
+def _result(processor, hyps, attn, j, src_ids, with_attention, n_best, copy_from=None, entities=()):
+    "The result of sentence `j` of a batch: text, n-best (text, score) list, or `Attended`; its entities restored."
+    best = lambda toks: restore(_best_text(processor, toks, attn[j] if copy_from else None, copy_from), entities)
+    if n_best > 1:
+        return [(best(t) if r == 0 else restore(processor.tgt_text(t), entities), s) for r, (t, s) in enumerate(hyps)]
     toks = hyps[0][0]
     text = best(toks)
     if not with_attention: return text
@@ -96,7 +110,8 @@ def _best_text(processor, toks, attn=None, src_tokens=None):
     words = processor.tgt_words(toks)
     if attn is not None and src_tokens is not None:
         unknown = [i == processor.src_vocab.unk_idx for i in processor.src_vocab.numericalize(src_tokens)]
-        words = copy_unknown(words, attn, src_tokens, unknown)
+        placeholders = [k for k, t in enumerate(src_tokens) if is_placeholder(t)]
+        words = copy_unknown(words, attn, src_tokens, unknown, placeholders)
     return processor.tgt_tok.detokenize(words)
 
 

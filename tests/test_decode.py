@@ -165,16 +165,3 @@ def test_an_ensemble_of_models_of_other_vocabularies_is_a_clear_error():
     with pytest.raises(ValueError, match='ensemble model 1 has vocabularies of 30 and 21 tokens, model 0 of 30 and 20'):
         Ensemble([model(), other])
     with pytest.raises(ValueError, match='an ensemble needs at least two models, got 1'): Ensemble([model()])
-
-
-def test_unknown_words_are_copied_from_the_source_word_attended_most():
-    "An emitted xxunk, or a word attending most to an unknown source word, becomes that source word with its case."
-    import torch
-    from fastseq.decode import copy_unknown
-    src = ['xxmaj', 'dupont', 'a', 'vu', '1234567890', '.']
-    unknown = [False, True, False, False, True, False]
-    attend = lambda *cols: torch.nn.functional.one_hot(torch.tensor(cols), len(src)).float()
-    words = ['they', 'saw', 'xxunk', 'xxunk', '.']                    # 'they' attends to dupont: a word invented
-    assert copy_unknown(words, attend(1, 3, 4, 4, 5), src, unknown) == ['xxmaj', 'dupont', 'saw', '1234567890', '.']
-    assert copy_unknown(['xxmaj', 'they'], attend(0, 0), src, unknown) == ['xxmaj', 'dupont']   # one marker, not two
-    assert copy_unknown(['the', 'cat'], attend(2, 3), src, unknown) == ['the', 'cat']          # known: unchanged

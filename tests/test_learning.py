@@ -56,10 +56,12 @@ def test_int8_decoding_keeps_the_demo_models_quality(demo_learner):
 
 
 @pytest.mark.slow
-def test_unknown_names_and_numbers_come_through_in_greedy_and_beam_search(demo_learner):
-    "The demo model has no word for them; copying from the attended source word keeps them, batched or alone."
-    texts = ["Dupont a vu le chat noir .", "le numéro 1234567890", "Nous avons vu trois petits chiens dans le jardin ."]
-    keeps = ["Dupont", "1234567890"]
+def test_unseen_names_numbers_and_urls_come_through_in_greedy_and_beam_search(demo_learner):
+    """The demo model has no word for them; protected as placeholders and copied through the attention, they come out
+    verbatim, batched or alone."""
+    texts = ["Dupont a vu le chat noir .", "le numéro 1234567890", "Zorvakine mange une pomme rouge .",
+             "Le chien de Marie est sur https://www.exemple.fr/chiens ?", "Nous avons vu trois petits chiens ."]
+    keeps = ["Dupont", "1234567890", "Zorvakine", "https://www.exemple.fr/chiens"]
     for beam in (1, 5):
         batched, alone = demo_learner.translate(texts, beam=beam), [demo_learner.translate(t, beam=beam) for t in texts]
         assert batched == alone                                        # with and without padding

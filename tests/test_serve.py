@@ -55,7 +55,8 @@ def server(demo_notebook, tmp_path_factory):
         proc.terminate(); proc.wait(timeout=30)
 
 
-TEXTS = ["Le chat noir est sous la table.", "", "Où est la voiture de Marie ?", "Nous avons vu trois petits chiens."]
+TEXTS = ["Le chat noir est sous la table.", "", "Où est la voiture de Marie ?", "Nous avons vu trois petits chiens.",
+         "Zorvakine a vu 1 234 chats sur https://www.chats.fr/a ."]
 
 
 @pytest.mark.parametrize('beam', [1, 3])
@@ -65,6 +66,7 @@ def test_json_round_trip_equals_translate_and_attention_rows_sum_to_one(server, 
     assert r.status_code == 200, r.text
     body = r.json()
     assert body['translations'] == translator.translate(TEXTS, beam=beam)
+    assert all(e in body['translations'][-1] for e in ('Zorvakine', '1 234', 'https://www.chats.fr/a'))
     for text, att in zip(TEXTS, body['attention']):
         assert len(att['weights']) == len(att['output_tokens'])
         assert all(len(row) == len(att['source_tokens']) and abs(sum(row) - 1) < 2e-3 for row in att['weights'])
