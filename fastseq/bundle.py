@@ -45,7 +45,8 @@ def load_bundle(path, device='cpu'):
                              f"{config.tgt_vocab} tokens, the bundle holds {len(proc.src_vocab)} and "
                              f"{len(proc.tgt_vocab)}")
     model = _load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval()
-    translator = Translator(model, proc, trained_in=meta.get('trained_in'))
+    translator = Translator(model, proc, trained_in=meta.get('trained_in'),
+                            casual_learnt=meta.get('casual_learnt', False))
     return translator.quantize() if meta.get('int8') else translator
 
 
@@ -54,7 +55,8 @@ def _bundle_meta(t):
     side = lambda tok, vocab: {**tok.to_meta(), 'itos': vocab.itos}
     return {'format': BUNDLE_FORMAT, 'format_version': BUNDLE_VERSION, 'fastseq_version': __version__,
             'config': t.model.config.to_dict(), 'src': side(p.src_tok, p.src_vocab),
-            'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8, 'trained_in': t.trained_in}
+            'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8, 'trained_in': t.trained_in,
+            'casual_learnt': t.casual_learnt}
 
 
 def _read_meta(path):

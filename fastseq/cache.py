@@ -17,6 +17,7 @@ from fastcore.xtras import Path
 from fastcore.imports import IN_NOTEBOOK
 from fastprogress.fastprogress import progress_bar
 
+from .casual import augment_casual
 from .datasets import count_lines, question_filter, read_tsv, stream_pairs, strip_pairs, valid_mask, warn_dropped
 from .errors import CorpusError
 from .io import atomic_path, file_key
@@ -145,13 +146,14 @@ def _write_npy(path, dtype, n, blocks):
 def _split_chunks(pairs, opts, chunk_size, counts):
     """(training pairs, validation pairs) of each chunk, cleaned, filtered and split by one seeded generator as
     `Seq2SeqDataLoaders.from_df` splits the whole corpus (`valid_mask`); all training beside a validation file."""
-    rng = np.random.RandomState(opts['seed'])
+    rng, retype_rng = np.random.RandomState(opts['seed']), np.random.RandomState(opts['seed'])
+    retype = lambda train: augment_casual(train, opts.get('casual_share', 0.), retype_rng)
     for texts in _chunks(pairs, chunk_size, counts):
         df = _keep(texts, opts['src'], opts['tgt'], opts['questions'], counts)
         kept = list(zip(df[opts['src']], df[opts['tgt']]))
-        if opts.get('valid'): yield kept, []; continue
+        if opts.get('valid'): yield retype(kept), []; continue
         is_valid = valid_mask(rng, len(kept), opts['valid_pct'])
-        yield [p for p, v in zip(kept, is_valid) if not v], [p for p, v in zip(kept, is_valid) if v]
+        yield retype([p for p, v in zip(kept, is_valid) if not v]), [p for p, v in zip(kept, is_valid) if v]
 
 
 def _tokenizers(kind, pairs, opts, chunk_size, sample=1_000_000, verbose=True):
@@ -208,13 +210,14 @@ class _Progress:
 
 def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, questions=False, valid_pct=0.01,
                 seed=42, max_vocab=40000, min_freq=1, normalize=True, n_workers=1, chunk_size=50000, verbose=True,
-                tokenizer='spacy', vocab_sz=8000, joint_vocab=False, skip_bad_lines=False, valid=None):
+                tokenizer='spacy', vocab_sz=8000, joint_vocab=False, skip_bad_lines=False, valid=None, casual_share=0.):
     """Stream a TSV (or `path` + `tgt_path`, two line-aligned files) into a cache in `folder`: ids and offsets per
     side, both vocabularies (counted on the training pairs only), the validation pairs' texts, and a manifest written
     last, so an interrupted build is simply rebuilt. With a complete cache for the same inputs and options, returns
     at once. The pairs are cleaned, filtered and split as `Seq2SeqDataLoaders.from_df` does in memory (the same seed
     gives the same validation pairs), or `valid` names a validation TSV; `skip_bad_lines` skips and counts malformed
-    lines. `tokenizer='spm'` first trains SentencePiece models on the stream's first million training pairs."""
+    lines. `tokenizer='spm'` first trains SentencePiece models on the stream's first million training pairs.
+    `casual_share` of the training pairs are retyped as people type (`augment_casual`), chunk by chunk."""
     folder = Path(folder)
     opts = dict(src=src, tgt=tgt, names=names, questions=questions, valid_pct=valid_pct, seed=seed,
                 max_vocab=max_vocab, min_freq=min_freq, normalize=normalize)
@@ -222,6 +225,7 @@ def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, que
     if tokenizer == 'spm': opts.update(tokenizer=tokenizer, vocab_sz=vocab_sz, joint_vocab=joint_vocab)
     if skip_bad_lines: opts.update(skip_bad_lines=True)
     if valid is not None: opts.update(valid=str(Path(valid).absolute()))
+    if casual_share: opts.update(casual_share=casual_share)
     key = file_key([path, tgt_path, valid], opts)
     manifest = folder / _MANIFEST
     if manifest.is_file() and json.loads(manifest.read_text()).get('key') == key: return folder

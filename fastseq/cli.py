@@ -173,12 +173,23 @@ def translate(args):
     "Print one translation per input, in input order; stdin is streamed in chunks."
     models, texts = _models_and_texts(args.model, args.text)
     learn = load_ensemble(models, args.device, args.int8)
-    chunks = [texts] if texts else _stdin_chunks(args.bs * 16)
+    chunks, line = [texts] if texts else _stdin_chunks(args.bs * 16), 0
     for chunk in chunks:
         outs = learn.translate(chunk, beam=args.beam, bs=args.bs, copy_unk=args.copy_unk, precision=args.precision,
-                               split=args.split)
-        for out in outs: print(out, flush=False)
+                               split=args.split, return_info=True)
+        for out, info in outs:
+            line += 1
+            print(out, flush=False)
+            if not info.ok: _warn_info(line, info)
         sys.stdout.flush()
+
+
+def _warn_info(line, info):
+    "A warning on stderr for input `line` whose translation may have lost text (`Info`)."
+    what = [f"sentence {', '.join(str(i + 1) for i in info.too_short)} came out far shorter than its source"
+            ] if info.too_short else []
+    what += ['it was cut at the longest input the model takes'] if info.truncated else []
+    print(f"fastseq translate: input {line}: {'; '.join(what)}", file=sys.stderr)
 
 
 def _models_and_texts(model, texts):

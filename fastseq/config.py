@@ -26,6 +26,8 @@ class TrainConfig:
     questions: bool = option(False, "keep only the lesson's 'Wh… ?' question pairs")
     skip_bad_lines: bool = option(False, 'skip (and count) lines with a wrong column count or bytes that are not '
                                   'UTF-8')
+    casual_share: float = option(0.15, 'share of training pairs retyped as people type (ALL CAPS, lower case '
+                                 'without final punctuation, no accents), consistently on both sides', metavar='SHARE')
     min_freq: int = option(2, 'vocabulary: words seen fewer times in training are unknown')
     max_len: int = option(30, 'drop training pairs longer than this many tokens (none: the 99th percentile)')
     tokenizer: str = option('spacy', 'spacy: words with case markers; spm: SentencePiece subword units trained on '
@@ -90,7 +92,7 @@ class TrainConfig:
 
 
 _PLAIN = dict(min_freq=1, max_len=None, bs=64, model=dict(bidir=False), vecs_src=None, vecs_tgt=None, lr=3e-3,
-              tf_end=0., tf_warmup=0., label_smoothing=0., average=0, eval_beam=0)   # the options before any recipe
+              tf_end=0., tf_warmup=0., label_smoothing=0., average=0, eval_beam=0, casual_share=0.)   # no recipe
 
 PRESETS = {
     'default': {},
@@ -101,7 +103,7 @@ PRESETS = {
                  model=dict(emb_sz_src=128, emb_sz_tgt=128, n_hid_enc=128, bidir=True, emb_drop=0.05, enc_drop=0.1,
                             dec_drop=0.1, out_drop=0.1)),
     # the recipe before label smoothing and the lower learning rate, with the 30-minute budget it was measured at
-    'tatoeba': dict(label_smoothing=0., lr=5e-3, time_budget=30)}
+    'tatoeba': dict(label_smoothing=0., lr=5e-3, time_budget=30, casual_share=0.)}
 
 
 def _check_names(options, config, what):

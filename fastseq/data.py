@@ -8,6 +8,7 @@ from fastai.text.data import SortedDL
 from fastai.torch_core import default_device
 
 from .cache import cache_tokenizers, open_cache
+from .casual import augment_casual
 from .datasets import clean_pairs, question_filter, read_files, read_tsv, valid_mask
 from .io import show_table
 from .pairs import PairDataset
@@ -125,17 +126,21 @@ class Seq2SeqDataLoaders(DataLoaders):
     @classmethod
     def from_df(cls, df, src='fr', tgt='en', bs=64, valid_pct=0.1, seed=None, valid_df=None, max_len=None,
                 max_vocab=40000, min_freq=1, questions=False, normalize=True, n_workers=0, device=None,
-                path='.', verbose=True, tokenizer='spacy', vocab_sz=8000, joint_vocab=False):
+                path='.', verbose=True, tokenizer='spacy', vocab_sz=8000, joint_vocab=False, casual_share=0.):
         """Tokenize, split, build vocabularies on the training split, drop over-long training pairs, batch.
         `tokenizer`: 'spacy' (words with case markers) or 'spm' (SentencePiece pieces trained on the training split,
         at most `vocab_sz` per side, or shared by both sides with `joint_vocab`). `n_workers` > 1 tokenizes inputs
-        over 20k texts in that many processes; serial is the default, faster on small machines (docs/design.md)."""
+        over 20k texts in that many processes; serial is the default, faster on small machines (docs/design.md).
+        `casual_share` of the training pairs are retyped as people type (`augment_casual`)."""
         df = clean_pairs(df, src, tgt)
         if valid_df is not None: valid_df = clean_pairs(valid_df, src, tgt)
         if questions:
             df = question_filter(df, src, tgt)
             valid_df = question_filter(valid_df, src, tgt) if valid_df is not None else None
         train_df, valid_df = _split(df, valid_pct, seed) if valid_df is None else (df, valid_df)
+        if casual_share:
+            train_df = pd.DataFrame(augment_casual(zip(train_df[src], train_df[tgt]), casual_share, seed or 0),
+                                    columns=[src, tgt])
         src_tok, tgt_tok = make_tokenizers(tokenizer, src, tgt, normalize, (train_df[src], train_df[tgt]), vocab_sz,
                                            joint_vocab, seed or 0)
         tr_src, tr_tgt = src_tok(train_df[src], n_workers), tgt_tok(train_df[tgt], n_workers)
@@ -148,7 +153,8 @@ class Seq2SeqDataLoaders(DataLoaders):
         valid_ds = PairDataset.from_lists(proc.src_ids(valid_df[src], n_workers),
                                           proc.tgt_ids(valid_df[tgt], n_workers), valid_texts)
         stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), **limits, src_vocab=len(proc.src_vocab),
-                     tgt_vocab=len(proc.tgt_vocab), **{k: v for k, v in df.attrs.items() if k != 'source'})
+                     tgt_vocab=len(proc.tgt_vocab), casual_share=casual_share,
+                     **{k: v for k, v in df.attrs.items() if k != 'source'})
         return cls._from_datasets(train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose)
 
     @classmethod
@@ -174,7 +180,7 @@ class Seq2SeqDataLoaders(DataLoaders):
                                           proc.tgt_ids([t for _, t in corpus.valid]), corpus.valid)
         dropped = {k: corpus.stats.get(k, 0) for k in ('skipped_bad_lines', 'dropped_empty')}
         stats = dict(n_train=len(train_ds), n_valid=len(valid_ds), **limits, src_vocab=len(proc.src_vocab),
-                     tgt_vocab=len(proc.tgt_vocab), **dropped)
+                     tgt_vocab=len(proc.tgt_vocab), casual_share=corpus.options.get('casual_share', 0.), **dropped)
         return cls._from_datasets(train_ds, valid_ds, proc, stats, bs, max_len, device, path, verbose)
 
     @classmethod

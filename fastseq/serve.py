@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from importlib.resources import files
 
+from .sentences import split_sentences
+
 __all__ = ['Limits', 'RequestError', 'RequestBatcher', 'parse_request', 'create_app', 'serve']
 
 
@@ -44,9 +46,30 @@ def parse_request(body: bytes, limits: Limits, default_beam=1):
 
 
 def attention_json(res):
-    "The attention of one translation (`Attended`) as JSON: source and output tokens, and weights (output × source)."
-    weights = [] if res.weights is None else [[round(float(w), 4) for w in row] for row in res.weights.tolist()]
-    return {'source_tokens': res.src_tokens, 'output_tokens': res.out_tokens, 'weights': weights}
+    """One sentence's attention (`Attended`) as JSON: its tokens and weights (output × source), and for reading, its
+    words as written and as printed with `word_weights`, where a case marker's column and row count for its word and
+    the eos row is left out."""
+    weights = [] if res.weights is None else res.weights.tolist()
+    out = {'source_tokens': res.src_tokens, 'output_tokens': res.out_tokens, 'weights': _rounded(weights)}
+    src_groups, out_groups = _word_groups(res.src_words), _word_groups(res.out_words)
+    out['source_words'] = [res.src_words[g[-1]] for g in src_groups]
+    out['output_words'] = [res.out_words[g[-1]] for g in out_groups]
+    by_word = [[sum(row[j] for j in g) for g in src_groups] for row in weights]
+    out['word_weights'] = _rounded([[sum(by_word[i][k] for i in g) / len(g) for k in range(len(src_groups))]
+                                    for g in out_groups] if weights else [])
+    return out
+
+
+def _word_groups(words):
+    "Token indices per word: the case markers before a word (None) with it; a trailing None (eos) in none."
+    groups, pending = [], []
+    for i, w in enumerate(words):
+        pending.append(i)
+        if w is not None: groups.append(pending); pending = []
+    return groups
+
+
+def _rounded(rows): return [[round(float(w), 4) for w in row] for row in rows]
 
 
 class RequestBatcher:
@@ -105,9 +128,13 @@ class RequestBatcher:
             return out
 
     def _decode(self, texts, beam, attention):
-        results = self.translator.translate(texts, beam=beam, with_attention=attention, split=not attention)
-        if not attention: return results
-        return [(res.text, attention_json(res)) for res in results]
+        "Per text, (translation, its `Info` as JSON) or with `attention` (translation, its sentences' attention)."
+        if not attention:
+            return [(t, info._asdict()) for t, info in self.translator.translate(texts, beam=beam, return_info=True)]
+        lang = self.translator.processor.src_tok.lang
+        per_text = self.translator.translate(texts, beam=beam, with_attention=True)
+        return [(split_sentences(text, lang).join([res.text for res in sentences]) if sentences else '',
+                 [attention_json(res) for res in sentences]) for text, sentences in zip(texts, per_text)]
 
     @staticmethod
     def _split(group, results):
@@ -143,8 +170,8 @@ def create_app(translator, name='model', beam=1, max_batch=64, wait_ms=5., limit
             out = await batcher.translate(texts, k, attention)
         except RequestError as e: return JSONResponse({'error': str(e)}, status_code=e.status)
         except Exception as e: return JSONResponse({'error': f"{type(e).__name__}: {e}"}, status_code=500)
-        if not attention: return JSONResponse({'translations': out})
-        return JSONResponse({'translations': [t for t, _ in out], 'attention': [a for _, a in out]})
+        return JSONResponse({'translations': [t for t, _ in out], ('attention' if attention else 'info'): [
+            extra for _, extra in out]})
 
     async def health(request):
         return JSONResponse({**_model_info(translator, name), 'beam': beam, 'limits': vars(limits)})

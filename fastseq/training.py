@@ -76,7 +76,7 @@ def _dataloaders(data, valid, c: TrainConfig, path, device):
     if c.stream_cache: return _streamed_dataloaders(data, valid, c, path, device)
     kw = dict(bs=c.bs, valid_pct=c.valid_pct, seed=c.seed, max_len=c.max_len, min_freq=c.min_freq,
               normalize=c.normalize, questions=c.questions, path=path, verbose=rank_distrib() == 0, device=device,
-              tokenizer=c.tokenizer, vocab_sz=c.vocab_sz, joint_vocab=c.joint_vocab)
+              tokenizer=c.tokenizer, vocab_sz=c.vocab_sz, joint_vocab=c.joint_vocab, casual_share=c.casual_share)
     frame = lambda x: x if x is None or isinstance(x, pd.DataFrame) else read_tsv(
         x, c.src, c.tgt, skip_bad_lines=c.skip_bad_lines)
     if str(data) == 'phrasebook': df = phrasebook(c.n_pairs, c.seed)
@@ -94,7 +94,7 @@ def _streamed_dataloaders(data, valid, c: TrainConfig, path, device):
                                 questions=c.questions, valid_pct=c.valid_pct, seed=c.seed, min_freq=c.min_freq,
                                 normalize=c.normalize, n_workers=c.workers, verbose=rank_distrib() == 0,
                                 tokenizer=c.tokenizer, vocab_sz=c.vocab_sz, joint_vocab=c.joint_vocab,
-                                skip_bad_lines=c.skip_bad_lines, valid=valid)
+                                skip_bad_lines=c.skip_bad_lines, valid=valid, casual_share=c.casual_share)
     if is_distributed():   # not fastai's rank0_first: its DistributedTrainer lacks cpu=True
         init_distributed()
         if rank_distrib() == 0: build()

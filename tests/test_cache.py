@@ -8,7 +8,7 @@ from fastseq.errors import CorpusError
 from fastseq.cache import build_cache, cache_tokenizers
 from fastseq.datasets import count_lines, stream_pairs
 from fastseq.tokenize import Seq2SeqTokenizer
-from fastseq.vocab import Vocab
+from fastseq.vocab import SPECIALS, Vocab
 
 
 @pytest.fixture(scope='module')
@@ -124,20 +124,25 @@ def test_a_subword_cache_trains_pieces_on_its_training_split_and_tokenizes_with_
 
 
 def test_one_split_for_one_seed_in_memory_and_through_the_cache_and_bad_lines_skipped_alike(small_df, tmp_path):
-    "The same cleaner and splitter: a TSV with a malformed line and an empty side gives the same validation pairs."
+    """The same cleaner, splitter and retyping: a TSV with a malformed line and an empty side gives the same
+    validation pairs, and the same training pairs retyped (the vocabularies, counted on them, are equal)."""
     lines = ['fr\ten'] + [f"{s}\t{t}" for s, t in zip(small_df.fr, small_df.en)]
     lines[50], lines[90] = 'une ligne sans tabulation', '  \tThe French side is empty.'
     tsv = tmp_path / 'c.tsv'
     tsv.write_text('\n'.join(lines) + '\n', encoding='utf-8')
     with pytest.warns(UserWarning, match='skipped 1 lines'):
         folder = build_cache(tsv, tmp_path / 'cache', valid_pct=0.15, seed=5, n_workers=0, chunk_size=37,
-                             skip_bad_lines=True, verbose=False)
+                             skip_bad_lines=True, verbose=False, casual_share=0.3)
     cached = Seq2SeqDataLoaders.from_cache(folder, bs=16, device='cpu', verbose=False)
     with pytest.warns(UserWarning):
         in_memory = Seq2SeqDataLoaders.from_tsv(tsv, valid_pct=0.15, seed=5, skip_bad_lines=True, device='cpu',
-                                                verbose=False)
+                                                verbose=False, casual_share=0.3)
     assert cached.valid_pairs() == in_memory.valid_pairs() and len(cached.valid_pairs()) > 40
     assert cached.vocab == in_memory.vocab
+    up = SPECIALS.index('xxup')
+    shouted = lambda dls: sum(up in dls.train_ds[i][1] for i in range(len(dls.train_ds)))
+    assert shouted(cached) == shouted(in_memory) > 10                       # training targets in capitals, alike
+    assert not any(s.isupper() for s, _ in in_memory.valid_pairs())         # validation left as written
     assert cached.stats['skipped_bad_lines'] == in_memory.stats['skipped_bad_lines'] == 1
     assert cached.stats['dropped_empty'] == in_memory.stats['dropped_empty'] == 1
     assert len(cached.train_ds) + cached.stats['dropped_long'] + len(cached.valid_ds) == len(small_df) - 2

@@ -56,6 +56,9 @@ def test_translate_arguments_and_stdin_keep_order(exported):
     assert call('translate', exported, two).stdout.splitlines() == [f"{by_args[0]} {by_args[1]}"]
     assert call('translate', exported, '--no-split', two).stdout.splitlines() == [
         load_translator(exported).translate(two, split=False)]
+    paragraph = ' '.join([texts[3], texts[0]] * 3)                   # unsplit, the model stops after a sentence or so
+    assert 'input 1: sentence 1 came out far shorter than its source' in call(
+        'translate', exported, '--no-split', paragraph).stderr
 
 
 def test_missing_model_and_corpus_are_clear_errors(tmp_path, capsys):

@@ -30,13 +30,32 @@ def test_n_best_and_attention(trained):
     assert all([s for _, s in b] == sorted([s for _, s in b], reverse=True) for b in best)
     assert best[0][0][0] == trained.translate(TEXTS[0], beam=4)
     for beam in (1, 4):
-        text, src, toks, attn = trained.translate(TEXTS[0], beam=beam, with_attention=True, split=False)
+        text, src, toks, attn, *_ = trained.translate(TEXTS[0], beam=beam, with_attention=True, split=False)
         proc = trained.dls.processor
         assert src == proc.src_vocab.textify(proc.src_ids([TEXTS[0]])[0], strip_special=False)
         assert attn.shape == (len(toks), len(src)) and text == trained.translate(TEXTS[0], beam=beam)
         assert abs(float(attn.sum(1).mean()) - 1) < 1e-5
-    with pytest.raises(ValueError, match='with_attention returns the best translation only'):
+    with pytest.raises(ValueError, match="with_attention and return_info describe the best translation only"):
         trained.translate(TEXTS, beam=3, n_best=2, with_attention=True)
+
+
+def test_the_info_says_where_a_translation_may_have_lost_text(trained):
+    """`return_info`: per text the sentences decoded, those that came out far shorter than their source (a paragraph
+    decoded unsplit stops after a sentence or so), and whether the input was cut at `max_src_len` tokens."""
+    from fastseq.inference import Info
+    sentences = ["le chat noir est sous la table .", "le chien blanc mange la pomme .", "Marie voit le chat ."] * 2
+    split = trained.translate([' '.join(sentences), '', TEXTS[0]], return_info=True)
+    alone = trained.translate(sentences, split=False)
+    short = [k for k, (s, t) in enumerate(zip(sentences, alone)) if len(t.split()) < 0.5 * len(s.split())]
+    assert [info for _, info in split] == [Info(6, short, False), Info(0, [], False), split[2][1]]
+    assert [t for t, _ in split] == trained.translate([' '.join(sentences), '', TEXTS[0]])
+    (text, info), = trained.translate([' '.join(sentences)], split=False, return_info=True)
+    assert (info.too_short == [0]) == (len(text.split()) < 0.5 * len(' '.join(sentences).split()))
+    with pytest.warns(UserWarning, match='longer than 5 tokens were truncated'):
+        (_, cut), = trained.translate([TEXTS[0]], split=False, return_info=True, max_src_len=5)
+    assert cut.truncated and not cut.ok
+    with pytest.raises(ValueError, match='use with_attention or return_info, not both'):
+        trained.translate(TEXTS, with_attention=True, return_info=True)
 
 
 def test_very_long_and_odd_inputs(trained):

@@ -70,6 +70,25 @@ def test_unseen_names_numbers_and_urls_come_through_in_greedy_and_beam_search(de
         assert not any(word in out for word, out in zip(keeps, plain)), plain   # the model alone cannot say them
 
 
+@pytest.mark.slow
+def test_casual_input_translates_as_the_careful_sentence_in_its_style(demo_learner):
+    """ALL CAPS and lower case without a full stop come out as the careful sentence does, in their style; a model
+    that learnt casual typing gets lower case as typed; an unsplit paragraph is flagged as too short, split not."""
+    careful = "Le chat noir est sous la table."
+    t = demo_learner.translate(careful)
+    assert t == "The black cat is under the table." and demo_learner.translate(careful.upper()) == t.upper()
+    assert demo_learner.translate(careful.upper(), casual=False) != t.upper()       # as typed, the model is lost
+    lower = "le chat noir est sous la table"
+    assert demo_learner.translate(lower) == "the black cat is under the table"
+    learnt = demo_learner.translator()
+    learnt.casual_learnt = True
+    assert learnt.translate(lower) == demo_learner.translate(lower, casual=False)
+    assert learnt.translate(careful.upper()) == t.upper()                           # capitals still normalised
+    paragraph = ' '.join(DEMO_SENTENCES)
+    assert demo_learner.translate(paragraph, return_info=True)[1].ok
+    assert demo_learner.translate(paragraph, split=False, return_info=True)[1].too_short == [0]
+
+
 # English puts the adjective first, French after the noun: attention has to cross.
 CROSSINGS = [("Le chat noir est sous la table.", {'black': 'noir', 'cat': 'chat'}),
              ("La voiture rouge est petite.", {'red': 'rouge', 'car': 'voiture'})]
@@ -80,7 +99,7 @@ def test_the_demo_models_attention_crosses_where_french_reorders(demo_learner):
     "At each listed output word, the source word that gets the most attention is its translation."
     proc = demo_learner.dls.processor
     for fr, wanted in CROSSINGS:
-        (text, src_toks, out_toks, attn), = demo_learner.translate([fr], with_attention=True, split=False)
+        (text, src_toks, out_toks, attn, *_), = demo_learner.translate([fr], with_attention=True, split=False)
         assert src_toks == proc.src_vocab.textify(proc.src_ids([fr])[0])       # as the model saw them
         assert all(en in out_toks for en in wanted), text
         looked_at = {en: src_toks[int(attn[out_toks.index(en)].argmax())] for en in wanted}

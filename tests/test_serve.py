@@ -18,6 +18,7 @@ from fastai.learner import load_learner
 
 from fastseq.bundle import save_bundle
 from fastseq.datasets import phrasebook
+from fastseq.inference import Info
 from fastseq.serve import Limits, RequestBatcher, RequestError, parse_request
 
 
@@ -60,19 +61,31 @@ TEXTS = ["Le chat noir est sous la table.", "", "Où est la voiture de Marie ?",
 
 
 @pytest.mark.parametrize('beam', [1, 3])
-def test_json_round_trip_equals_translate_and_attention_rows_sum_to_one(server, beam):
+def test_json_round_trip_equals_translate_with_info_and_attention_per_sentence(server, beam):
+    """Plain requests answer the translations and each one's `Info`; attention requests, each sentence's attention,
+    its rows summing to 1, labelled with words as written and printed (no case markers, no eos)."""
     url, translator = server
-    r = httpx.post(url + '/translate', json={'texts': TEXTS, 'beam': beam, 'attention': True}, timeout=60)
+    texts = TEXTS + ["Le chat noir est sous la table. Marie voit le petit chien."]
+    plain = httpx.post(url + '/translate', json={'texts': texts, 'beam': beam}, timeout=60).json()
+    expected = translator.translate(texts, beam=beam, return_info=True)
+    assert plain == {'translations': [t for t, _ in expected], 'info': [info._asdict() for _, info in expected]}
+    assert all(e in plain['translations'][4] for e in ('Zorvakine', '1 234', 'https://www.chats.fr/a'))
+    assert [i['sentences'] for i in plain['info']] == [1, 0, 1, 1, 1, 2]
+    r = httpx.post(url + '/translate', json={'texts': texts, 'beam': beam, 'attention': True}, timeout=60)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body['translations'] == translator.translate(TEXTS, beam=beam)
-    assert all(e in body['translations'][-1] for e in ('Zorvakine', '1 234', 'https://www.chats.fr/a'))
-    for text, att in zip(TEXTS, body['attention']):
-        assert len(att['weights']) == len(att['output_tokens'])
-        assert all(len(row) == len(att['source_tokens']) and abs(sum(row) - 1) < 2e-3 for row in att['weights'])
-        assert bool(att['weights']) == bool(text)
-    plain = httpx.post(url + '/translate', json={'texts': TEXTS, 'beam': beam}, timeout=60).json()
-    assert plain == {'translations': body['translations']}
+    assert body['translations'] == plain['translations'] and [len(a) for a in body['attention']] == [1, 0, 1, 1, 1, 2]
+    for sentences in body['attention']:
+        for att in sentences:
+            assert len(att['weights']) == len(att['output_tokens'])
+            assert all(len(row) == len(att['source_tokens']) and abs(sum(row) - 1) < 2e-3 for row in att['weights'])
+            words = att['source_words'] + att['output_words']
+            assert not any(w.startswith('xx') for w in words) and None not in words
+            assert len(att['word_weights']) == len(att['output_words'])
+            assert all(len(row) == len(att['source_words']) and abs(sum(row) - 1) < 5e-3 for row in att['word_weights'])
+    first = body['attention'][0][0]
+    assert first['source_words'][:3] == ['Le', 'chat', 'noir'] and first['output_words'][0] == 'The'
+    assert 'Zorvakine' in body['attention'][4][0]['source_words']
 
 
 def test_fifty_concurrent_clients_each_get_their_own_translations(server):
@@ -108,8 +121,9 @@ def test_bad_requests_get_their_status_and_a_clear_message_and_the_server_lives_
     for body, status, message in BAD:
         r = httpx.post(url + '/translate', content=body, headers={'content-type': 'application/json'}, timeout=30)
         assert r.status_code == status and message in r.json()['error'], (body[:40], r.status_code, r.text)
-    assert httpx.post(url + '/translate', json={'texts': []}, timeout=30).json() == {'translations': []}
-    assert httpx.post(url + '/translate', json={'texts': ['']}, timeout=30).json() == {'translations': ['']}
+    assert httpx.post(url + '/translate', json={'texts': []}, timeout=30).json() == {'translations': [], 'info': []}
+    assert httpx.post(url + '/translate', json={'texts': ['']}, timeout=30).json() == {
+        'translations': [''], 'info': [{'sentences': 0, 'too_short': [], 'truncated': False}]}
     health = httpx.get(url + '/health', timeout=30).json()
     assert health['status'] == 'ok' and health['device'] == 'cpu' and health['src_vocab'] > 100
 
@@ -117,10 +131,10 @@ def test_bad_requests_get_their_status_and_a_clear_message_and_the_server_lives_
 class Stub:
     "A translator that records its calls and fails on the text 'boom'."
     def __init__(self): self.calls = []
-    def translate(self, texts, beam=1, with_attention=False, split=True):
+    def translate(self, texts, beam=1, with_attention=False, return_info=False):
         self.calls.append(list(texts))
         if 'boom' in texts: raise RuntimeError('boom')
-        return [t.upper() for t in texts]
+        return [(t.upper(), Info(1, [], False)) if return_info else t.upper() for t in texts]
 
 
 def test_requests_arriving_together_are_decoded_as_one_batch_and_a_failure_stays_alone():
@@ -131,7 +145,9 @@ def test_requests_arriving_together_are_decoded_as_one_batch_and_a_failure_stays
         return await asyncio.gather(*(batcher.translate(t) for t in (['a', 'b'], ['c'], ['boom'], ['d'])),
                                     return_exceptions=True)
     out = asyncio.run(run())
-    assert out[:2] == [['A', 'B'], ['C']] and out[3] == ['D'] and isinstance(out[2], RuntimeError)
+    texts = lambda result: [t for t, _ in result]
+    assert [texts(r) for r in out[:2]] == [['A', 'B'], ['C']] and texts(out[3]) == ['D']
+    assert isinstance(out[2], RuntimeError) and out[0][0][1] == Info(1, [], False)._asdict()
     assert stub.calls[0] == ['a', 'b', 'c', 'boom', 'd']            # one batch, then each request alone
     assert ['a', 'b'] in stub.calls[1:] and ['boom'] in stub.calls[1:]
 
@@ -163,20 +179,24 @@ def test_the_page_translates_in_a_real_browser_and_draws_the_attention(server, t
             cdp = Devtools(ws)
             cdp('Page.enable'); cdp('Page.navigate', url=url + '/')
             cdp.until("document.readyState === 'complete' && !!document.getElementById('translate')")
-            sentence = "Nous avons vu trois petits chiens dans le jardin."
-            cdp.js(f"document.getElementById('source').value = {json.dumps(sentence)};"
+            paragraph = "Nous avons vu trois petits chiens dans le jardin. Le chat noir est sous la table."
+            cdp.js(f"document.getElementById('source').value = {json.dumps(paragraph)};"
                    "document.getElementById('translate').click(); true")
-            cdp.until("document.querySelectorAll('#heatmap .cell').length > 0")
+            cdp.until("document.querySelectorAll('.sentence .cell').length > 0")
             shown = cdp.js("document.getElementById('translation').textContent")
-            n_cells = cdp.js("document.querySelectorAll('#heatmap .cell').length")
-            n_steps = cdp.js("document.querySelectorAll('#steps .step').length")
+            per_sentence = cdp.js("[...document.querySelectorAll('.sentence')].map(s => [s.querySelectorAll('.cell')"
+                                  ".length, s.querySelectorAll('.step').length])")
+            labels = cdp.js("[...document.querySelectorAll('.sentence .label')].map(l => l.textContent)")
             png = base64.b64decode(cdp('Page.captureScreenshot', format='png')['data'])
     finally:
         browser.terminate(); browser.wait(timeout=30)
     (tmp_path / 'page.png').write_bytes(png)
-    (text, _, out_toks, attn), = translator.translate([sentence], with_attention=True, split=False)
-    assert shown == text and text
-    assert n_steps == len(out_toks) and n_cells == attn.shape[0] * attn.shape[1]
+    assert shown == translator.translate(paragraph) and shown
+    sentences = translator.translate(paragraph, with_attention=True)
+    words = lambda ws: [w for w in ws if w is not None]
+    assert per_sentence == [[len(words(a.out_words)) * len(words(a.src_words)), len(words(a.out_words))]
+                            for a in sentences] and len(sentences) == 2
+    assert 'chiens' in labels and 'The' in labels and not any(label.startswith('xx') for label in labels)
     assert len(png) > 10_000
 
 

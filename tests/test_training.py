@@ -38,10 +38,12 @@ def test_presets_give_defaults_and_keywords_override_them():
     best, tatoeba = TrainConfig(), TrainConfig.from_preset('tatoeba')      # the measured recipe, docs/results.md
     assert (best.model.bidir, best.vecs_src, best.vecs_tgt, best.min_freq, best.max_len, best.lr, best.tf_end,
             best.label_smoothing) == (True, 'train', 'train', 2, 30, 3e-3, 0.8, 0.1) and best.n_epochs == 8
-    assert tatoeba == TrainConfig(label_smoothing=0., lr=5e-3, time_budget=30) and tatoeba.n_epochs == 100
+    assert tatoeba == TrainConfig(label_smoothing=0., lr=5e-3, time_budget=30, casual_share=0.)
+    assert tatoeba.n_epochs == 100 and best.casual_share == 0.15
     for name in ('demo', 'lesson'):                                        # small recipes keep their plain options
         c = TrainConfig.from_preset(name)
-        assert (c.vecs_src, c.min_freq, c.label_smoothing, c.average, c.eval_beam) == (None, 1, 0., 0, 0)
+        assert (c.vecs_src, c.min_freq, c.label_smoothing, c.average, c.eval_beam, c.casual_share) == (
+            None, 1, 0., 0, 0, 0.)
     assert TrainConfig.from_preset('default', vecs_src='none').vecs_src is None
 
 
