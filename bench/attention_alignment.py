@@ -40,7 +40,7 @@ def alignment(learn, n=40):
     "Share of probe words whose most-attended source token is their translation, and the mean peak weight."
     hits, peaks = [], []
     cases = probes(n)
-    for (_, noun_fr, adj_fr, noun_en, adj_en), (_, src_toks, out_toks, attn) in zip(
+    for (_, noun_fr, adj_fr, noun_en, adj_en), (_, src_toks, out_toks, attn, *_) in zip(
             cases, learn.translate([c[0] for c in cases], with_attention=True, split=False)):
         for en, want in ((adj_en, adj_fr), (noun_en, noun_fr)):
             if en not in out_toks: continue
