@@ -85,16 +85,16 @@ def normalize_casual(text, lower=True):
     return Casual(text + '.' if no_final else text, shout, title, lower_start, no_final)
 
 
+def _bare_end(text): return re.sub(r'\s*[.!?…]+$', '', text)
+
+
 def restore_style(translation, casual):
     "`translation` given the style `casual` recorded: in the same case, without final punctuation where it had none."
-    if casual.no_final: translation = re.sub(r'\s*[.!?…]+$', '', translation)
+    if casual.no_final: translation = _bare_end(translation)
     if casual.shout: return translation.upper()
     if casual.title: return _WORD.sub(lambda m: m.group()[:1].upper() + m.group()[1:], translation)
     if casual.lower_start: return _FIRST_LETTER.sub(lambda m: m.group().lower(), translation, count=1)
     return translation
-
-
-def _bare_end(text): return re.sub(r'\s*[.!?…]+$', '', text)
 
 
 CASUAL_KINDS = {   # how people type, applied to a training pair consistently on both sides (bergamot's augmentation)
