@@ -8,7 +8,7 @@ from fastai.text.data import SortedDL
 from fastai.torch_core import default_device
 
 from .cache import cache_tokenizers, open_cache
-from .casual import augment_casual
+from .casual import accent_table, augment_casual
 from .datasets import clean_pairs, question_filter, read_files, read_tsv, valid_mask
 from .io import show_table
 from .pairs import PairDataset
@@ -40,6 +40,13 @@ class TextProcessor:
     def src_tokens(self, text, max_len=None):
         "The source tokens of `text` as the model sees them: unknown words as xxunk, the first `max_len` when given."
         return self.src_vocab.textify(self.src_ids([text])[0][:max_len], strip_special=False)
+
+    def src_accents(self):
+        "The source vocabulary's `accent_table`, built on first use and kept (not pickled: it is rebuilt)."
+        if self.__dict__.get('_accents') is None: self._accents = accent_table(self.src_vocab.itos)
+        return self._accents
+
+    def __getstate__(self): return {k: v for k, v in self.__dict__.items() if k != '_accents'}
 
     def src_text(self, ids): return ' '.join(self.src_vocab.textify(ids))
     def tgt_words(self, ids): return self.tgt_vocab.textify(self.tgt_vocab.until_eos(ids))

@@ -6,7 +6,7 @@ from typing import NamedTuple
 import torch
 from fastcore.basics import chunked
 
-from .casual import Casual, accent_table, add_accents, normalize_casual, restore_style
+from .casual import Casual, add_accents, normalize_casual, restore_style
 from .data import pad_batch
 from .decode import decode_batch
 from .model import Ensemble
@@ -151,8 +151,7 @@ def _prepared(processor, texts, copying, casual):
     keeps = copying and len(words) == 1 and is_placeholder(words[0]) and words[0] not in processor.src_vocab.stoi
     known = processor.src_vocab.stoi.__contains__
     if casual:
-        table = accent_table(processor.src_vocab.itos)
-        texts = [add_accents(t, known, table) for t in texts]
+        texts = [add_accents(t, known, processor.src_accents()) for t in texts]
     protected = [protect(t, known) if keeps else Protected(t, []) for t in texts]
     return protected, [normalize_casual(p.text, casual == 'all') if casual else Casual(p.text) for p in protected]
 
