@@ -16,6 +16,7 @@ from .errors import CorpusError, ModelFileError, NonFiniteLossError  # noqa: E40
 from .bundle import load_ensemble, load_translator  # noqa: E402
 from .precision import DECODING_PRECISIONS, PRECISIONS  # noqa: E402
 from .config import PRESETS, TrainConfig  # noqa: E402
+from .serve import Limits, ServeConfig  # noqa: E402
 
 __all__ = ['main']
 
@@ -124,13 +125,10 @@ def _add_bench(sub):
 
 
 def _add_serve(sub):
-    p = sub.add_parser('serve', help='serve a bundle over HTTP: POST /translate, GET /health, GET / (a page)')
+    p = sub.add_parser('serve', help='serve a bundle over HTTP: POST /translate, GET / (a page), /health, /ready, '
+                                     '/metrics')
     p.add_argument('model', help='a bundle folder (learn.save_translator); an export only with --allow-pickle')
-    p.add_argument('--host', default='127.0.0.1', help='address to bind (default 127.0.0.1: this machine only)')
-    p.add_argument('--port', type=int, default=8000)
-    p.add_argument('--beam', type=int, default=1, help='beam size when a request does not say')
-    p.add_argument('--max-batch', type=int, default=64, help='texts decoded together at most (1: no batching)')
-    p.add_argument('--wait-ms', type=float, default=5., help='how long a batch waits for more requests')
+    _add_config_flags(p, ServeConfig)
     _add_decoding_flags(p)
     p.add_argument('--allow-pickle', action='store_true',
                    help='also load a learner export: a pickle, whose loading can run code; only for files you trust')
@@ -241,22 +239,24 @@ def _flatten(d, prefix=''):
 
 
 def serve(args):
-    "Load the model and serve it until interrupted."
+    "Serve the model until SIGTERM or SIGINT."
     from pathlib import Path
     from importlib.util import find_spec
     from .serve import serve as run_server
-    missing = [m for m in ('starlette', 'uvicorn') if find_spec(m) is None]
+    missing = [m for m in ('starlette', 'uvicorn', 'prometheus_client') if find_spec(m) is None]
     if missing: raise ValueError(f"fastseq serve needs the serve extra ({', '.join(missing)} missing): "
                                  f"pip install 'fastseq[serve]'")
     if not Path(args.model).is_dir() and not args.allow_pickle:
         raise ModelFileError(f"{args.model} is not a bundle folder; a learner export is a pickle that can run code "
                              f"when loaded: pass --allow-pickle to serve one you trust, or share a bundle "
                              f"(learn.save_translator)")
-    translator = load_translator(args.model, args.device, args.int8)
-    translator.copy_unk, translator.precision = args.copy_unk, args.precision
-    print(f"fastseq serve: {args.model} on http://{args.host}:{args.port}", flush=True)
-    run_server(translator, args.host, args.port, name=Path(args.model).name, beam=args.beam,
-               max_batch=args.max_batch, wait_ms=args.wait_ms)
+    names = {f.name for f in fields(ServeConfig)}
+    options = _nested({k: v for k, v in vars(args).items() if k.split('.')[0] in names and v is not None})
+    config = ServeConfig(**{**options, 'limits': Limits(**options.get('limits', {}))})
+    print(f"fastseq serve: {args.model} on http://{config.host}:{config.port}", flush=True)
+    run_server(args.model, config, device=args.device, int8=args.int8, copy_unk=args.copy_unk,
+               precision=args.precision)
+    print("fastseq serve: stopped", flush=True)
 
 
 def _flag_names(e):

@@ -1,146 +1,139 @@
 """`fastseq serve`: a translator behind HTTP (Starlette and uvicorn, the `serve` extra). POST /translate decodes the
-texts of requests that arrive within a few milliseconds as one batch; GET /health describes the model; GET / is a
-page that translates and draws the attention. Every request is bounded (texts, characters, bytes, beam)."""
+texts of requests that arrive within a few milliseconds as one batch (`RequestBatcher`); GET / is a page that
+translates and draws the attention; GET /health (alive), /ready (model loaded, queue not full) and /metrics
+(Prometheus). Every request is bounded (bytes, time, texts, cost); the queue is bounded and refuses early; keys guard
+a server open to other machines; SIGTERM and SIGINT stop it after answering what was admitted."""
 import asyncio
 import json
-from dataclasses import dataclass
+import logging
+import os
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from importlib.resources import files
+from pathlib import Path
 
-from .sentences import split_sentences
+from .batcher import RequestBatcher
+from .bundle import load_translator
+from .errors import OptionError
+from .guard import Authenticated, check_exposure, load_keys
+from .inference import Translator
+from .options import option
+from .protocol import Limits, RequestError, drain_body, parse_request, read_body
+from .telemetry import ACCESS_LOG
 
-__all__ = ['Limits', 'RequestError', 'RequestBatcher', 'parse_request', 'create_app', 'serve']
+__all__ = ['ServeConfig', 'Limits', 'RequestError', 'RequestBatcher', 'parse_request', 'create_app', 'serve',
+           'app_from_environment']
+
+LOG = logging.getLogger('fastseq.serve')
+CONFIG_VARIABLE = 'FASTSEQ_SERVE_CONFIG'   # how `serve` hands its options to worker processes
 
 
 @dataclass
-class Limits:
-    "The most one request may ask for; more is answered 413 (size) or 422 (value)."
-    max_texts: int = 64
-    max_chars: int = 1000
-    max_body: int = 256 * 1024
-    max_beam: int = 10
+class ServeConfig:
+    "Every option of `fastseq serve` (its flags are generated from these fields)."
+    host: str = option('127.0.0.1', 'address to bind (127.0.0.1: this machine only)')
+    port: int = option(8000, 'port to listen on')
+    beam: int = option(1, 'beam size when a request does not say')
+    max_batch: int = option(64, 'texts decoded together at most (1: no batching)')
+    wait_ms: float = option(5., 'how long a batch waits for more requests', metavar='MS')
+    max_queue: int = option(256, 'texts admitted and waiting at most; a request that does not fit is refused at once '
+                            '(503 with Retry-After)', metavar='TEXTS')
+    timeout: float = option(30., 'a request not answered within this many seconds is dropped (503); also how long '
+                            'shutdown waits for admitted requests', metavar='SECONDS')
+    read_timeout: float = option(10., 'a request body must arrive within this many seconds (else 408)',
+                                 metavar='SECONDS')
+    max_connections: int = option(1024, 'open connections at most; more are answered 503 by uvicorn')
+    api_key_file: str = option(None, 'file of API keys, one per line (also: the FASTSEQ_API_KEYS variable); '
+                               'requests then need "Authorization: Bearer KEY"', metavar='FILE')
+    auth: bool = option(True, 'with --no-auth, serve other machines without keys (on purpose)')
+    cors_origin: str = option(None, 'origins whose pages may call the server, comma-separated (default: none)',
+                              metavar='ORIGINS')
+    access_log: bool = option(True, 'one JSON line per request on stderr (id, status, texts, characters, ms)')
+    workers: int = option(1, 'server processes sharing the port, each with its own model (docs/serving.md)')
+    limits: Limits = option(Limits(), 'what one request may ask for')
 
 
-class RequestError(ValueError):
-    "A request that cannot be served: `status` is the HTTP status to answer with, the message says why."
-    def __init__(self, status, msg): super().__init__(msg); self.status = status
+def create_app(translator, name='model', config=None, keys=()):
+    """The Starlette app: GET / (the page), /health, /ready, /metrics, POST /translate, served as `config`
+    (`ServeConfig`) says; `keys`: the API keys requests need (none: open)."""
+    from contextlib import asynccontextmanager
 
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.responses import HTMLResponse, JSONResponse, Response
+    from starlette.routing import Route
 
-def parse_request(body: bytes, limits: Limits, default_beam=1):
-    "(texts, beam, attention) of a /translate body, or a `RequestError` with its status (400, 413 or 422)."
-    if len(body) > limits.max_body: raise RequestError(413, f"the body is {len(body)} bytes; at most {limits.max_body}")
-    try: req = json.loads(body)
-    except ValueError as e: raise RequestError(400, f"the body is not valid JSON: {e}") from None
-    if not isinstance(req, dict) or 'texts' not in req:
-        raise RequestError(400, 'the body must be a JSON object with a "texts" field: {"texts": ["..."]}')
-    texts, beam, attention = req['texts'], req.get('beam', default_beam), req.get('attention', False)
-    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-        raise RequestError(422, '"texts" must be a list of strings')
-    if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= limits.max_beam:
-        raise RequestError(422, f'"beam" must be a whole number from 1 to {limits.max_beam}, got {beam!r}')
-    if not isinstance(attention, bool): raise RequestError(422, f'"attention" must be true or false, got {attention!r}')
-    if len(texts) > limits.max_texts: raise RequestError(413, f"{len(texts)} texts; at most {limits.max_texts}")
-    long = next((i for i, t in enumerate(texts) if len(t) > limits.max_chars), None)
-    if long is not None:
-        raise RequestError(413, f"text {long} has {len(texts[long])} characters; at most {limits.max_chars}")
-    return texts, beam, attention
+    from .telemetry import Observed, Telemetry
+    cfg, telemetry = config or ServeConfig(), Telemetry()
+    batcher = RequestBatcher(translator, cfg.max_batch, cfg.wait_ms, cfg.max_queue, cfg.timeout, telemetry)
+    page = files('fastseq').joinpath('static/index.html').read_text(encoding='utf-8')
 
-
-def attention_json(res):
-    """One sentence's attention (`Attended`) as JSON: its tokens and weights (output × source), and for reading, its
-    words as written and as printed with `word_weights`, where a case marker's column and row count for its word and
-    the eos row is left out."""
-    weights = [] if res.weights is None else res.weights.tolist()
-    out = {'source_tokens': res.src_tokens, 'output_tokens': res.out_tokens, 'weights': _rounded(weights)}
-    src_groups, out_groups = _word_groups(res.src_words), _word_groups(res.out_words)
-    out['source_words'] = [res.src_words[g[-1]] for g in src_groups]
-    out['output_words'] = [res.out_words[g[-1]] for g in out_groups]
-    by_word = [[sum(row[j] for j in g) for g in src_groups] for row in weights]
-    out['word_weights'] = _rounded([[sum(by_word[i][k] for i in g) / len(g) for k in range(len(src_groups))]
-                                    for g in out_groups] if weights else [])
-    return out
-
-
-def _word_groups(words):
-    "Token indices per word: the case markers before a word (None) with it; a trailing None (eos) in none."
-    groups, pending = [], []
-    for i, w in enumerate(words):
-        pending.append(i)
-        if w is not None: groups.append(pending); pending = []
-    return groups
-
-
-def _rounded(rows): return [[round(float(w), 4) for w in row] for row in rows]
-
-
-class RequestBatcher:
-    """Decodes the texts of the requests that arrive within `wait_ms` of each other as one batch (at most `max_batch`
-    texts; 1 turns batching off), one batch at a time in a worker thread; each request gets exactly its own results,
-    in order. A batch that fails is decoded again request by request, so one bad request fails alone."""
-    def __init__(self, translator, max_batch=64, wait_ms=5., timeout=120.):
-        self.translator, self.max_batch, self.wait, self.timeout = translator, max_batch, wait_ms / 1000, timeout
-        self.queue, self.worker = None, None
-
-    def start(self):
-        self.queue = asyncio.Queue()
-        self.worker = asyncio.get_running_loop().create_task(self._work())
-
-    async def translate(self, texts, beam=1, attention=False):
-        "Translations of `texts` (with attention: (translation, attention JSON) pairs), decoded with others' texts."
-        if not texts: return []
-        done = asyncio.get_running_loop().create_future()
-        await self.queue.put((texts, beam, attention, done))
-        try: return await asyncio.wait_for(asyncio.shield(done), self.timeout)
-        except asyncio.TimeoutError:
-            raise RequestError(503, f"no translation within {self.timeout:.0f} s: the server is overloaded") from None
-
-    async def _work(self):
-        while True:
-            batch = await self._gather()
-            for key in dict.fromkeys((beam, att) for _, beam, att, _ in batch):
-                group = [item for item in batch if item[1:3] == key]
-                results = await asyncio.get_running_loop().run_in_executor(None, self._decode_group, group)
-                for (*_, done), result in zip(group, results):
-                    if done.done(): continue                       # the client went away
-                    if isinstance(result, Exception): done.set_exception(result)
-                    else: done.set_result(result)
-
-    async def _gather(self):
-        "The first waiting request and those arriving within `wait_ms` after it, up to `max_batch` texts."
-        batch = [await self.queue.get()]
-        n, deadline = len(batch[0][0]), asyncio.get_running_loop().time() + self.wait
-        while n < self.max_batch:
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0: break
-            try: item = await asyncio.wait_for(self.queue.get(), left)
-            except asyncio.TimeoutError: break
-            batch.append(item); n += len(item[0])
-        return batch
-
-    def _decode_group(self, group):
-        "Per request, its results or the exception it raised: all texts in one call, or one call each on failure."
-        texts, beam, attention = [t for item in group for t in item[0]], group[0][1], group[0][2]
-        try: return self._split(group, self._decode(texts, beam, attention))
+    async def translate(request):
+        try: return JSONResponse(await _translate(request, batcher, cfg))
+        except RequestError as e: return await _refusal(e, request, cfg.read_timeout)
         except Exception:
-            out = []
-            for item in group:
-                try: out.append(self._decode(item[0], beam, attention))
-                except Exception as e: out.append(e)
-            return out
+            LOG.exception("request %s failed", request.state.id)
+            return JSONResponse({'error': 'internal error', 'id': request.state.id}, status_code=500)
 
-    def _decode(self, texts, beam, attention):
-        "Per text, (translation, its `Info` as JSON) or with `attention` (translation, its sentences' attention)."
-        if not attention:
-            return [(t, info._asdict()) for t, info in self.translator.translate(texts, beam=beam, return_info=True)]
-        lang = self.translator.processor.src_tok.lang
-        per_text = self.translator.translate(texts, beam=beam, with_attention=True)
-        return [(split_sentences(text, lang).join([res.text for res in sentences]) if sentences else '',
-                 [attention_json(res) for res in sentences]) for text, sentences in zip(texts, per_text)]
+    async def health(request):
+        return JSONResponse({**_model_info(translator, name), 'beam': cfg.beam, 'limits': asdict(cfg.limits)})
 
-    @staticmethod
-    def _split(group, results):
-        out, i = [], 0
-        for texts, *_ in group: out.append(results[i:i + len(texts)]); i += len(texts)
-        return out
+    async def ready(request):
+        if batcher.worker is None: return JSONResponse({'ready': False, 'why': 'starting'}, status_code=503)
+        if batcher.full: return JSONResponse({'ready': False, 'why': 'the queue is full'}, status_code=503,
+                                             headers={'Retry-After': str(batcher.retry_after())})
+        return JSONResponse({'ready': True, 'queued_texts': batcher.queued})
+
+    async def metrics(request):
+        body, kind = telemetry.exposition()
+        return Response(body, media_type=kind)
+
+    async def index(request): return HTMLResponse(page)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        await asyncio.get_running_loop().run_in_executor(None, translator.translate, ['.'])  # the first call is slow
+        batcher.start()
+        yield
+
+    cors = [Middleware(CORSMiddleware, allow_origins=cfg.cors_origin.split(','), allow_methods=['GET', 'POST'],
+                       allow_headers=['Authorization', 'Content-Type'])] if cfg.cors_origin else []
+    routes = [Route('/', index), Route('/health', health), Route('/ready', ready), Route('/metrics', metrics),
+              Route('/translate', translate, methods=['POST'])]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[
+        Middleware(Observed, telemetry=telemetry), *cors, Middleware(Authenticated, keys=list(keys))])
+
+
+async def _translate(request, batcher, cfg):
+    "The /translate answer: the body read as it streams, parsed, and decoded unless the client goes away."
+    body = await read_body(request.receive, request.headers, cfg.limits.max_body, cfg.read_timeout)
+    texts, beam, attention = parse_request(body, cfg.limits, cfg.beam)
+    request.state.texts, request.state.chars = len(texts), sum(map(len, texts))
+    out = await batcher.translate(texts, beam, attention, watch=lambda: _disconnected(request.receive))
+    return {'translations': [t for t, _ in out], ('attention' if attention else 'info'): [x for _, x in out]}
+
+
+async def _disconnected(receive):
+    "Returns when the client disconnects (after the body, uvicorn's `receive` waits for that)."
+    while (await receive())['type'] != 'http.disconnect': pass
+
+
+async def _refusal(error, request, read_timeout):
+    """The JSON answer to a refused request; one refused for its body's size is sent before the rest of the body is
+    read (and dropped), so that a client still sending it reads the answer instead of a reset connection."""
+    from starlette.responses import JSONResponse
+    response = JSONResponse({'error': str(error)}, status_code=error.status, headers=error.headers)
+    if not error.drain: return response
+    response.headers['Connection'] = 'close'
+    async def send_then_drain(scope, receive, send):
+        await send({'type': 'http.response.start', 'status': response.status_code, 'headers': response.raw_headers})
+        await send({'type': 'http.response.body', 'body': response.body, 'more_body': True})
+        await drain_body(receive, read_timeout)
+        await send({'type': 'http.response.body', 'body': b''})
+    return send_then_drain
 
 
 def _model_info(translator, name):
@@ -150,43 +143,65 @@ def _model_info(translator, name):
             'device': str(next(model.parameters()).device)}
 
 
-def create_app(translator, name='model', beam=1, max_batch=64, wait_ms=5., limits=None):
-    "The Starlette app: GET / (the page), GET /health, POST /translate."
-    from contextlib import asynccontextmanager
-
-    from starlette.applications import Starlette
-    from starlette.responses import HTMLResponse, JSONResponse
-    from starlette.routing import Route
-    limits, batcher = limits or Limits(), RequestBatcher(translator, max_batch, wait_ms)
-    page = files('fastseq').joinpath('static/index.html').read_text(encoding='utf-8')
-
-    async def translate(request):
-        try:
-            size = request.headers.get('content-length', '0')
-            if not size.isdigit(): raise RequestError(400, f"a Content-Length of {size!r} is not a number of bytes")
-            if int(size) > limits.max_body:
-                raise RequestError(413, f"the body is {size} bytes; at most {limits.max_body}")
-            texts, k, attention = parse_request(await request.body(), limits, beam)
-            out = await batcher.translate(texts, k, attention)
-        except RequestError as e: return JSONResponse({'error': str(e)}, status_code=e.status)
-        except Exception as e: return JSONResponse({'error': f"{type(e).__name__}: {e}"}, status_code=500)
-        return JSONResponse({'translations': [t for t, _ in out], ('attention' if attention else 'info'): [
-            extra for _, extra in out]})
-
-    async def health(request):
-        return JSONResponse({**_model_info(translator, name), 'beam': beam, 'limits': vars(limits)})
-    async def index(request): return HTMLResponse(page)
-
-    @asynccontextmanager
-    async def lifespan(app):
-        batcher.start()
-        yield
-
-    return Starlette(routes=[Route('/', index), Route('/health', health), Route('/translate', translate,
-                                                                                 methods=['POST'])], lifespan=lifespan)
-
-
-def serve(translator, host='127.0.0.1', port=8000, name='model', **kwargs):
-    "Run the app with uvicorn until interrupted; 127.0.0.1 by default, so only this machine can reach it."
+def serve(model, config=None, name=None, **load):
+    """Serve `model` (a `Translator`, or a bundle folder loaded by `load_translator(model, **load)` in every process)
+    with uvicorn as `config` (`ServeConfig`) says, until SIGTERM or SIGINT: then it stops accepting, answers what was
+    admitted (for at most `timeout` seconds) and returns. A host other than loopback needs API keys or `auth=False`."""
     import uvicorn
-    uvicorn.run(create_app(translator, name, **kwargs), host=host, port=port, log_level='warning')
+    cfg = config or ServeConfig()
+    keys = load_keys(cfg.api_key_file)
+    check_exposure(cfg.host, keys, cfg.auth)
+    if cfg.limits.max_texts > cfg.max_queue:
+        raise OptionError(f"max_queue ({cfg.max_queue}) must hold one request's max_texts ({cfg.limits.max_texts})",
+                          'max_queue', 'max_texts')
+    name = name or ('model' if isinstance(model, Translator) else Path(model).name)
+    run = dict(host=cfg.host, port=cfg.port, log_level='warning', access_log=False,
+               limit_concurrency=cfg.max_connections, timeout_graceful_shutdown=cfg.timeout + 5)
+    _log_to_stderr(cfg.access_log)
+    with _stopped_quietly():
+        if cfg.workers == 1:
+            translator = model if isinstance(model, Translator) else _load(model, load)
+            return uvicorn.run(create_app(translator, name, cfg, keys), **run)
+        if isinstance(model, Translator):
+            raise OptionError("each worker process loads the model: give the bundle's folder, not a Translator",
+                              'workers')
+        os.environ[CONFIG_VARIABLE] = json.dumps({'model': str(model), 'name': name, 'load': load,
+                                                  'config': asdict(cfg)})
+        uvicorn.run(f'{__name__}:app_from_environment', factory=True, workers=cfg.workers, **run)
+
+
+def app_from_environment():
+    "The app of one worker process of `serve`: its options from FASTSEQ_SERVE_CONFIG, its share of the cores."
+    import torch
+    spec = json.loads(os.environ[CONFIG_VARIABLE])
+    cfg = ServeConfig(**{**spec['config'], 'limits': Limits(**spec['config']['limits'])})
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // cfg.workers))
+    _log_to_stderr(cfg.access_log)
+    return create_app(_load(spec['model'], spec['load']), spec['name'], cfg, load_keys(cfg.api_key_file))
+
+
+def _load(path, load):
+    "The translator of the bundle at `path`: `device` and `int8` as it loads, `copy_unk` and `precision` after."
+    translator = load_translator(path, load.get('device', 'cpu'), load.get('int8', False))
+    for attr in ('copy_unk', 'precision'):
+        if attr in load: setattr(translator, attr, load[attr])
+    return translator
+
+
+def _log_to_stderr(access_log=True):
+    "The server's errors (with tracebacks) and, with `access_log`, its JSON access lines, on stderr."
+    handler = logging.StreamHandler()
+    for logger, on in ((LOG, True), (ACCESS_LOG, access_log)):
+        if on and not logger.handlers: logger.addHandler(handler)
+        logger.setLevel(logging.INFO if on else logging.WARNING)
+
+
+@contextmanager
+def _stopped_quietly():
+    """SIGTERM and SIGINT end `uvicorn.run` after its graceful shutdown, which then raises the signal again: a no-op
+    here, so that the server exits with status 0 (in the main thread only, where signals are handled)."""
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    before = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try: yield
+    finally:
+        for sig, handler in before.items(): signal.signal(sig, handler)

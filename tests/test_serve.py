@@ -1,10 +1,10 @@
 """`fastseq serve` for real: a server process on 127.0.0.1 with the demo model, concurrent clients, every bad input,
 request batching, and the page driven in headless Chromium."""
-import asyncio
 import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,8 +18,6 @@ from fastai.learner import load_learner
 
 from fastseq.bundle import save_bundle
 from fastseq.datasets import phrasebook
-from fastseq.inference import Info
-from fastseq.serve import Limits, RequestBatcher, RequestError, parse_request
 
 
 def free_port():
@@ -28,13 +26,25 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(url, proc, timeout=90):
+def wait_for(url, proc, timeout=90, log=None):
     start = time.time()
     while time.time() - start < timeout:
-        if proc.poll() is not None: raise RuntimeError(f"the process ended: {proc.stdout.read()}")
+        if proc.poll() is not None: raise RuntimeError(f"the process ended: {log.read_text() if log else ''}")
         try: return httpx.get(url, timeout=2)
         except httpx.HTTPError: time.sleep(0.3)
     raise TimeoutError(url)
+
+
+def start_server(bundle, log, *args):
+    "A `fastseq serve` process on a free port of 127.0.0.1, its output in the file `log`: (process, url)."
+    port = free_port()
+    with open(log, 'w') as out:
+        proc = subprocess.Popen([sys.executable, '-m', 'fastseq.cli', 'serve', str(bundle), '--port', str(port),
+                                 *map(str, args)], stdout=out, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try: wait_for(url + '/health', proc, log=log)
+    except BaseException: proc.kill(); raise
+    return proc, url
 
 
 @pytest.fixture(scope='module')
@@ -44,13 +54,9 @@ def server(demo_notebook, tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         translator = load_learner(folder / 'demo.pkl').translator()
-    bundle = save_bundle(translator, tmp_path_factory.mktemp('serve') / 'demo')
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, '-m', 'fastseq.cli', 'serve', str(bundle), '--port', str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
+    folder = tmp_path_factory.mktemp('serve')
+    proc, url = start_server(save_bundle(translator, folder / 'demo'), folder / 'server.log')
     try:
-        wait_for(url + '/health', proc)
         yield url, translator
     finally:
         proc.terminate(); proc.wait(timeout=30)
@@ -128,35 +134,253 @@ def test_bad_requests_get_their_status_and_a_clear_message_and_the_server_lives_
     assert health['status'] == 'ok' and health['device'] == 'cpu' and health['src_vocab'] > 100
 
 
-class Stub:
-    "A translator that records its calls and fails on the text 'boom'."
-    def __init__(self): self.calls = []
-    def translate(self, texts, beam=1, with_attention=False, return_info=False):
-        self.calls.append(list(texts))
-        if 'boom' in texts: raise RuntimeError('boom')
-        return [(t.upper(), Info(1, [], False)) if return_info else t.upper() for t in texts]
+KEY = 'test-key-' + 'k' * 24
 
 
-def test_requests_arriving_together_are_decoded_as_one_batch_and_a_failure_stays_alone():
-    stub = Stub()
+@pytest.fixture(scope='module')
+def tiny(trained, tmp_path_factory):
+    "The tiny trained learner's translator and its bundle."
+    translator = trained.translator()
+    return translator, save_bundle(translator, tmp_path_factory.mktemp('tiny') / 'tiny')
+
+
+@pytest.fixture(scope='module')
+def guarded(tiny, tmp_path_factory):
+    "A server with an API key, a queue of 128 texts and a 2-second read timeout: (url, translator, pid, log)."
+    translator, bundle = tiny
+    folder = tmp_path_factory.mktemp('guarded')
+    (folder / 'keys').write_text(f"# keys\n{KEY}\n")
+    log = folder / 'server.log'
+    proc, url = start_server(bundle, log, '--api-key-file', folder / 'keys', '--max-queue', 128, '--read-timeout', 2)
+    try: yield url, translator, proc.pid, log
+    finally: proc.terminate(); proc.wait(timeout=30)
+
+
+AUTH = {'Authorization': f'Bearer {KEY}'}
+SENTENCES = list(dict.fromkeys(phrasebook(600, seed=7).fr))
+
+
+def rss_mb(pid):
+    return int(next(line for line in open(f'/proc/{pid}/status') if line.startswith('VmRSS')).split()[1]) / 1024
+
+
+def metrics(url):
+    "The server's metrics as {(name, labels as a sorted tuple): value}, parsed by prometheus_client."
+    from prometheus_client.parser import text_string_to_metric_families
+    text = httpx.get(url + '/metrics', headers=AUTH, timeout=30).text
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+@pytest.mark.xdist_group('guarded')
+def test_a_key_is_needed_and_checked_and_the_probes_stay_open(guarded):
+    url, translator, _, _ = guarded
+    body = {'texts': SENTENCES[:3]}
+    assert httpx.post(url + '/translate', json=body, timeout=30).status_code == 401
+    assert httpx.post(url + '/translate', json=body, headers={'Authorization': 'Bearer ' + 'x' * 33}).status_code == 401
+    assert httpx.get(url + '/metrics', timeout=30).status_code == 401
+    r = httpx.post(url + '/translate', json=body, headers=AUTH, timeout=30)
+    assert r.status_code == 200 and r.json()['translations'] == translator.translate(SENTENCES[:3])
+    assert httpx.get(url + '/health').status_code == 200 and httpx.get(url + '/ready').json()['ready'] is True
+
+
+@pytest.mark.xdist_group('guarded')
+def test_over_sized_bodies_get_a_readable_413_from_every_client_and_a_trickle_is_cut(guarded, tmp_path):
+    import urllib.error
+    import urllib.request
+    url, _, pid, _ = guarded
+    before = rss_mb(pid)
+    for size in (1 << 20, 10 << 20):
+        body = json.dumps({'texts': ['a' * 1000] * (size // 1006)}).encode()
+        try: urllib.request.urlopen(urllib.request.Request(url + '/translate', body, AUTH), timeout=30)
+        except urllib.error.HTTPError as e: assert e.code == 413 and b'at most 262144' in e.read()
+        r = httpx.post(url + '/translate', content=body, headers=AUTH, timeout=30)
+        assert r.status_code == 413 and 'at most 262144' in r.json()['error']
+        chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))      # chunked: no Content-Length
+        r = httpx.post(url + '/translate', content=chunks, headers=AUTH, timeout=30)
+        assert r.status_code == 413 and 'over 262144 bytes' in r.json()['error']
+        if shutil.which('curl') or os.environ.get('CI'):
+            (tmp_path / 'body').write_bytes(body)
+            for extra in ([], ['-H', 'Transfer-Encoding: chunked']):
+                out = subprocess.run(['curl', '-sS', '-w', '\n%{http_code}', '-H', f'Authorization: Bearer {KEY}',
+                                      *extra, '--data-binary', f'@{tmp_path / "body"}', url + '/translate'],
+                                     capture_output=True, text=True, timeout=60)
+                assert out.stdout.endswith('\n413') and 'at most 262144' in out.stdout, (out.stdout, out.stderr)
+    assert rss_mb(pid) - before < 100                                 # nothing was held whole
+    host, port = url.removeprefix('http://').split(':')
+    head = f'POST /translate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n'
+    with socket.create_connection((host, int(port)), timeout=10) as s:     # 10× the limit, chunked: the 413 comes
+        s.sendall((head + 'Transfer-Encoding: chunked\r\n\r\n').encode())  # after 2×, with 8× still unsent
+        for _ in range(8): s.sendall(b'10000\r\n' + b'x' * 0x10000 + b'\r\n')
+        assert s.recv(4096).startswith(b'HTTP/1.1 413')
+    with socket.create_connection((host, int(port)), timeout=10) as s:     # a trickle: cut after the 2 s timeout
+        s.sendall((head + 'Content-Length: 1000\r\n\r\n{').encode())
+        start, answer = time.time(), b''
+        while not answer.endswith(b'}') and time.time() - start < 8:
+            s.sendall(b' '); time.sleep(0.2)
+            s.setblocking(False)
+            try: answer += s.recv(4096)
+            except BlockingIOError: pass
+            s.setblocking(True)
+        assert answer.startswith(b'HTTP/1.1 408') and b'within 2 s' in answer and 1.8 < time.time() - start < 4
+
+
+PROBE = """import json, sys, time, httpx
+seen, end = [], time.time() + float(sys.argv[2])
+with httpx.Client(timeout=30) as c:
+    while time.time() < end:
+        start = time.perf_counter(); c.get(sys.argv[1] + '/health'); seen.append(time.perf_counter() - start)
+        time.sleep(0.02)
+print(json.dumps(seen))"""
+
+
+async def exchange(reader, writer, body, headers):
+    "One POST /translate on an open connection: (status, headers, JSON answer, seconds)."
+    data = json.dumps(body).encode()
+    head = ''.join(f'{k}: {v}\r\n' for k, v in {'Host': 'test', 'Content-Type': 'application/json',
+                                                  'Content-Length': len(data), **headers}.items())
+    start = time.perf_counter()
+    writer.write(f'POST /translate HTTP/1.1\r\n{head}\r\n'.encode() + data)
+    status, *lines = (await reader.readuntil(b'\r\n\r\n')).decode().strip().split('\r\n')
+    answer_headers = {k.lower(): v.strip() for k, _, v in (line.partition(':') for line in lines)}
+    answer = json.loads(await reader.readexactly(int(answer_headers['content-length'])))
+    return int(status.split()[1]), answer_headers, answer, time.perf_counter() - start
+
+
+def overload(url, bodies, headers, rounds=3):
+    """Every body in `bodies` POSTed by its own client (one connection, opened beforehand), all at once, `rounds`
+    times in a row: per client and round, (status, headers, JSON answer, seconds)."""
+    import asyncio
+    host, port = url.removeprefix('http://').split(':')
     async def run():
-        batcher = RequestBatcher(stub, max_batch=64, wait_ms=50)
-        batcher.start()
-        return await asyncio.gather(*(batcher.translate(t) for t in (['a', 'b'], ['c'], ['boom'], ['d'])),
-                                    return_exceptions=True)
-    out = asyncio.run(run())
-    texts = lambda result: [t for t, _ in result]
-    assert [texts(r) for r in out[:2]] == [['A', 'B'], ['C']] and texts(out[3]) == ['D']
-    assert isinstance(out[2], RuntimeError) and out[0][0][1] == Info(1, [], False)._asdict()
-    assert stub.calls[0] == ['a', 'b', 'c', 'boom', 'd']            # one batch, then each request alone
-    assert ['a', 'b'] in stub.calls[1:] and ['boom'] in stub.calls[1:]
+        conns = [await asyncio.open_connection(host, int(port)) for _ in bodies]
+        async def client(conn, body): return [await exchange(*conn, body, headers) for _ in range(rounds)]
+        try: return await asyncio.gather(*(client(conn, body) for conn, body in zip(conns, bodies)))
+        finally:
+            for _, writer in conns: writer.close()
+    return asyncio.run(run())
 
 
-def test_request_parsing_names_the_limit():
-    with pytest.raises(RequestError, match='at most 3') as e:
-        parse_request(b'{"texts": ["a", "b", "c", "d"]}', Limits(3))
-    assert e.value.status == 413
-    assert parse_request(b'{"texts": ["a"]}', Limits(), default_beam=4) == (['a'], 4, False)
+@pytest.mark.xdist_group('guarded')
+def test_overload_is_refused_at_once_the_admitted_are_answered_right_and_health_stays_quick(guarded):
+    """300 clients sending 64 texts each, all at once and three times in a row, against a queue of 128 texts: the
+    admitted get their own translations, the rest 503 with Retry-After without waiting for the queue (the time is the
+    event loop's for 300 requests at once: docs/serving.md); a probe in another process gets /health within 200 ms."""
+    url, translator, pid, _ = guarded
+    requests = [[SENTENCES[(7 * i + k) % len(SENTENCES)] for k in range(64)] for i in range(300)]
+    distinct = sorted({t for texts in requests for t in texts})
+    expected, before = dict(zip(distinct, translator.translate(distinct))), rss_mb(pid)
+    probe = subprocess.Popen([sys.executable, '-c', PROBE, url, '4'], stdout=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    answers = overload(url, [{'texts': texts} for texts in requests], AUTH)
+    seen = json.loads(probe.communicate(timeout=60)[0])
+    admitted = [(i, a) for i, rounds in enumerate(answers) for a in rounds if a[0] == 200]
+    refused = [a for rounds in answers for a in rounds if a[0] != 200]
+    assert admitted and refused and len(admitted) + len(refused) == 900
+    assert all(a[2]['translations'] == [expected[t] for t in requests[i]] for i, a in admitted)
+    assert all(status == 503 and int(head['retry-after']) >= 1 and 'the server is busy' in body['error']
+               for status, head, body, _ in refused)
+    assert max(seconds for *_, seconds in refused) < 1
+    assert max(seen) < 0.2 and len(seen) > 50
+    assert rss_mb(pid) - before < 200
+
+
+@pytest.mark.xdist_group('guarded')
+def test_metrics_parse_and_count_what_was_sent_and_the_access_log_has_no_text(guarded):
+    url, _, _, log = guarded
+    before = metrics(url)
+    texts = ['Le chat dort.', 'Où est Marie ?']
+    for _ in range(3): httpx.post(url + '/translate', json={'texts': texts}, headers=AUTH, timeout=30)
+    for _ in range(2): httpx.post(url + '/translate', json={'texts': texts}, timeout=30)
+    httpx.post(url + '/translate', json={'texts': texts * 40}, headers=AUTH, timeout=30)
+    after = metrics(url)
+    delta = lambda name, **labels: after.get((name, tuple(sorted(labels.items()))), 0) - before.get(
+        (name, tuple(sorted(labels.items()))), 0)
+    assert delta('fastseq_requests_total', path='/translate', status='200') == 3
+    assert delta('fastseq_requests_total', path='/translate', status='401') == 2
+    assert delta('fastseq_requests_total', path='/translate', status='413') == 1
+    assert delta('fastseq_texts_translated_total') == 6 and delta('fastseq_words_translated_total') == 3 * (3 + 4)
+    assert delta('fastseq_request_seconds_count', path='/translate') == 6
+    assert after[('fastseq_queue_texts', ())] == 0 and delta('fastseq_batch_texts_count') >= 1
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith('{')]
+    assert {'id', 'method', 'path', 'status', 'texts', 'chars', 'ms'} <= set(lines[-1])
+    assert [line['status'] for line in lines if line['path'] == '/translate'][-6:] == [200, 200, 200, 401, 401, 413]
+    assert 'chat' not in log.read_text() and any(line['chars'] == 27 for line in lines)
+
+
+def test_a_server_open_to_other_machines_needs_keys(tiny):
+    from conftest import call
+    r = call('serve', tiny[1], '--host', '0.0.0.0')
+    assert r.returncode == 2 and '--host 0.0.0.0 lets other machines connect' in r.stderr
+    assert '--api-key-file' in r.stderr and '--no-auth' in r.stderr
+
+
+def test_an_internal_error_answers_500_with_an_id_and_logs_the_traceback(caplog):
+    from starlette.testclient import TestClient
+    from fastseq.serve import create_app
+    class Failing:
+        def translate(self, texts, **kwargs):
+            if texts != ['.']: raise RuntimeError('secret detail /home/user/model')
+    with TestClient(create_app(Failing())) as client:
+        r = client.post('/translate', json={'texts': ['Bonjour.']})
+    assert r.status_code == 500 and r.json() == {'error': 'internal error', 'id': r.headers['x-request-id']}
+    assert 'secret' not in r.text
+    record = next(rec for rec in caplog.records if rec.name == 'fastseq.serve')
+    assert r.json()['id'] in record.getMessage() and 'secret detail' in str(record.exc_info[1])
+
+
+@pytest.fixture(scope='module')
+def slow_batches(tiny, tmp_path_factory):
+    """A server that gathers a batch for 1.5 s, so that requests stay queued a while: a function giving (process,
+    url, translator), starting the server again if a test stopped it."""
+    folder, servers = tmp_path_factory.mktemp('slow'), []
+    def running():
+        if not servers or servers[-1][0].poll() is not None:
+            servers.append(start_server(tiny[1], folder / f'server{len(servers)}.log', '--wait-ms', 1500,
+                                        '--max-batch', 1000, '--max-queue', 1000))
+        return (*servers[-1], tiny[0])
+    yield running
+    for proc, _ in servers: proc.kill(); proc.wait(timeout=30)
+
+
+@pytest.mark.xdist_group('slow_batches')
+def test_clients_that_disconnect_have_nothing_decoded_and_the_queue_drains(slow_batches):
+    _, url, translator = slow_batches()
+    host, port = url.removeprefix('http://').split(':')
+    sockets = []
+    for i in range(100):
+        body = json.dumps({'texts': [SENTENCES[i]]}).encode()
+        s = socket.create_connection((host, int(port)))
+        s.sendall(b'POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: '
+                  + str(len(body)).encode() + b'\r\n\r\n' + body)
+        sockets.append(s)
+    for s in sockets: s.close()
+    start = time.time()
+    while (m := metrics(url))[('fastseq_texts_dropped_total', (('reason', 'disconnected'),))] < 100:
+        assert time.time() - start < 10, m
+        time.sleep(0.2)
+    time.sleep(2)                                                     # past the batch's 1.5 s of gathering
+    m = metrics(url)
+    assert m[('fastseq_texts_translated_total', ())] == 0 and m[('fastseq_queue_texts', ())] == 0
+    r = httpx.post(url + '/translate', json={'texts': SENTENCES[:2]}, timeout=30)
+    assert r.json()['translations'] == translator.translate(SENTENCES[:2])
+
+
+@pytest.mark.xdist_group('slow_batches')
+def test_sigterm_answers_the_requests_in_flight_then_exits_0(slow_batches):
+    proc, url, translator = slow_batches()
+    answers = []
+    clients = threading.Thread(target=lambda: answers.extend(overload(url, [{'texts': [t]} for t in SENTENCES[:50]],
+                                                                      {}, rounds=1)))
+    clients.start()
+    start = time.time()
+    while metrics(url)[('fastseq_queue_texts', ())] < 50: assert time.time() - start < 20; time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    clients.join()
+    assert proc.wait(timeout=30) == 0
+    assert [a[0][0] for a in answers] == [200] * 50
+    assert [a[0][2]['translations'][0] for a in answers] == translator.translate(SENTENCES[:50])
+    with pytest.raises(httpx.ConnectError): httpx.get(url + '/health', timeout=5)
 
 
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
