@@ -1,17 +1,21 @@
-"""Load test of `fastseq serve` on this machine: requests/s, sentences/s and p50/p99 latency at concurrency 1 and 32,
-with request batching on (`--max-batch 64`) and off (`--max-batch 1`, one request decoded at a time).
+"""Load test of `fastseq serve` on this machine: requests/s, sentences/s, p50/p99 latency of the answered and of the
+refused requests, and how many were refused (503), at several concurrencies, for 1 or more server processes; and the
+memory each server process holds.
 
-    PYTHONPATH=. python bench/serve_load.py BUNDLE [SECONDS] [TEXTS_PER_REQUEST]
+    PYTHONPATH=. python bench/serve_load.py BUNDLE [--seconds 20] [--texts 1] [--concurrency 1 32 300]
+                                            [--workers 1 2] [--max-batch 64] [--max-queue 256]
 
-Each configuration starts its own server on 127.0.0.1 and a free port, sends requests of TEXTS_PER_REQUEST validation-
-like phrasebook sentences from N client threads for SECONDS (after a short warm-up), and stops by itself; every
-request goes to this machine only. Prints one JSON line per configuration."""
+Each configuration starts its own server on 127.0.0.1 and a free port; N clients (asyncio connections in this
+process, each sending its next request when the last is answered) post TEXTS validation-like phrasebook sentences per
+request for SECONDS after a short warm-up. Prints one JSON line per configuration."""
+import argparse
+import asyncio
 import json
+import os
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
@@ -25,54 +29,100 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(bundle, max_batch):
+def start(bundle, workers, max_batch, max_queue):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, '-m', 'fastseq.cli', 'serve', bundle, '--port', str(port),
-                             '--max-batch', str(max_batch)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, '-m', 'fastseq.cli', 'serve', bundle, '--port', str(port), '--workers',
+                             str(workers), '--max-batch', str(max_batch), '--max-queue', str(max_queue),
+                             '--no-access-log'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(1200):
         try:
-            httpx.get(url + '/health', timeout=1); return proc, url
-        except httpx.HTTPError: time.sleep(0.2)
+            if httpx.get(url + '/ready', timeout=1).status_code == 200: return proc, url
+        except httpx.HTTPError: pass
+        time.sleep(0.25)
     proc.kill(); raise TimeoutError(url)
 
 
-def load(url, concurrency, seconds, per_request, sentences):
-    "Client threads posting until the deadline; latencies of the requests that completed in the measured window."
-    latencies, n_sent, lock = [], [0], threading.Lock()
-    deadline = time.perf_counter() + seconds
-    def client(i):
-        with httpx.Client(timeout=60) as c:
-            j = i
-            while time.perf_counter() < deadline:
-                texts = [sentences[(j + k) % len(sentences)] for k in range(per_request)]
-                t0 = time.perf_counter()
-                r = c.post(url + '/translate', json={'texts': texts})
-                r.raise_for_status()
-                with lock: latencies.append(time.perf_counter() - t0); n_sent[0] += per_request
-                j += concurrency
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
-    t0 = time.perf_counter()
-    for t in threads: t.start()
-    for t in threads: t.join()
-    wall = time.perf_counter() - t0
-    q = statistics.quantiles(latencies, n=100)
-    return {'requests_per_s': len(latencies) / wall, 'sentences_per_s': n_sent[0] / wall,
-            'p50_ms': 1000 * q[49], 'p99_ms': 1000 * q[98], 'requests': len(latencies)}
+def rss_mb(pid):
+    "Resident memory (MB) of `pid` and of each process below it: {pid: MB}."
+    out, children = {}, {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try: children.setdefault(int(open(f'/proc/{entry}/stat').read().rsplit(')', 1)[1].split()[1]), []).append(
+                int(entry))
+            except OSError: pass
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try: out[p] = int(next(x for x in open(f'/proc/{p}/status') if x.startswith('VmRSS')).split()[1]) / 1024
+        except (OSError, StopIteration): continue
+        todo += children.get(p, [])
+    return out
 
 
-def main(bundle, seconds=20., per_request=1):
+async def exchange(reader, writer, body):
+    "One POST /translate on an open connection: (status, seconds)."
+    head = (f'POST /translate HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n'
+            f'Content-Length: {len(body)}\r\n\r\n')
+    start = time.perf_counter()
+    writer.write(head.encode() + body)
+    lines = (await reader.readuntil(b'\r\n\r\n')).decode().split('\r\n')
+    size = next(int(line.split(':')[1]) for line in lines if line.lower().startswith('content-length'))
+    await reader.readexactly(size)
+    return int(lines[0].split()[1]), time.perf_counter() - start
+
+
+async def load(url, concurrency, seconds, per_request, sentences):
+    "N keep-alive clients posting until the deadline: (status, seconds) of every request, and the wall time."
+    host, port = url.removeprefix('http://').split(':')
+    deadline, seen = time.perf_counter() + seconds, []
+    async def client(i):
+        reader, writer = await asyncio.open_connection(host, int(port))
+        j = i
+        while time.perf_counter() < deadline:
+            texts = [sentences[(j + k) % len(sentences)] for k in range(per_request)]
+            status, took = await exchange(reader, writer, json.dumps({'texts': texts}).encode())
+            seen.append((status, took))
+            if status != 200: await asyncio.sleep(0.05)             # what a client told to retry would do
+            j += concurrency
+        writer.close()
+    start = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(concurrency)))
+    return seen, time.perf_counter() - start
+
+
+def summary(seen, wall, per_request):
+    "Throughput and latency quantiles of the answered requests, and the refused ones counted and timed."
+    ms = lambda xs, q: round(1000 * statistics.quantiles(xs, n=100)[q - 1], 1) if len(xs) > 1 else None
+    ok, refused = [s for c, s in seen if c == 200], [s for c, s in seen if c != 200]
+    return {'requests_per_s': round(len(ok) / wall, 1), 'sentences_per_s': round(len(ok) * per_request / wall, 1),
+            'p50_ms': ms(ok, 50), 'p99_ms': ms(ok, 99), 'answered': len(ok), 'refused': len(refused),
+            'refused_p50_ms': ms(refused, 50), 'refused_p99_ms': ms(refused, 99)}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('bundle')
+    p.add_argument('--seconds', type=float, default=20.)
+    p.add_argument('--texts', type=int, default=1, help='sentences per request')
+    p.add_argument('--concurrency', type=int, nargs='+', default=[1, 32, 300])
+    p.add_argument('--workers', type=int, nargs='+', default=[1, 2])
+    p.add_argument('--max-batch', type=int, nargs='+', default=[64])
+    p.add_argument('--max-queue', type=int, default=256)
+    args = p.parse_args(argv)
     sentences = list(dict.fromkeys(phrasebook(3000, seed=11).fr))
-    for max_batch in (64, 1):
-        proc, url = start(bundle, max_batch)
-        try:
-            load(url, 4, 2., per_request, sentences)                       # warm-up
-            for concurrency in (1, 32):
-                result = load(url, concurrency, seconds, per_request, sentences)
-                print(json.dumps({'batching': max_batch > 1, 'concurrency': concurrency,
-                                  'texts_per_request': per_request, **{k: round(v, 1) for k, v in result.items()}}),
-                      flush=True)
-        finally: proc.terminate(); proc.wait()
+    for workers in args.workers:
+        for max_batch in args.max_batch:
+            proc, url = start(args.bundle, workers, max_batch, args.max_queue)
+            try:
+                asyncio.run(load(url, 4, 2., args.texts, sentences))                   # warm-up
+                for concurrency in args.concurrency:
+                    seen, wall = asyncio.run(load(url, concurrency, args.seconds, args.texts, sentences))
+                    memory = rss_mb(proc.pid)
+                    print(json.dumps({'workers': workers, 'max_batch': max_batch, 'concurrency': concurrency,
+                                      'texts_per_request': args.texts, **summary(seen, wall, args.texts),
+                                      'rss_mb': [round(m) for m in memory.values()]}), flush=True)
+            finally: proc.terminate(); proc.wait()
 
 
-if __name__ == '__main__': main(sys.argv[1], *(float(a) for a in sys.argv[2:3]), *(int(a) for a in sys.argv[3:4]))
+if __name__ == '__main__': main()
