@@ -167,7 +167,8 @@ def serve(model, config=None, name=None, **load):
                               'workers')
         os.environ[CONFIG_VARIABLE] = json.dumps({'model': str(model), 'name': name, 'load': load,
                                                   'config': asdict(cfg)})
-        uvicorn.run(f'{__name__}:app_from_environment', factory=True, workers=cfg.workers, **run)
+        uvicorn.run(f'{__name__}:app_from_environment', factory=True, workers=cfg.workers,
+                    timeout_worker_healthcheck=60, **run)               # a worker loading its model answers late
 
 
 def app_from_environment():
