@@ -151,24 +151,32 @@ def serve(model, config=None, name=None, **load):
     cfg = config or ServeConfig()
     keys = load_keys(cfg.api_key_file)
     check_exposure(cfg.host, keys, cfg.auth)
-    if cfg.limits.max_texts > cfg.max_queue:
-        raise OptionError(f"max_queue ({cfg.max_queue}) must hold one request's max_texts ({cfg.limits.max_texts})",
-                          'max_queue', 'max_texts')
+    _check(cfg, model)
     name = name or ('model' if isinstance(model, Translator) else Path(model).name)
     run = dict(host=cfg.host, port=cfg.port, log_level='warning', access_log=False,
                limit_concurrency=cfg.max_connections, timeout_graceful_shutdown=cfg.timeout + 5)
     _log_to_stderr(cfg.access_log)
-    with _stopped_quietly():
-        if cfg.workers == 1:
-            translator = model if isinstance(model, Translator) else _load(model, load)
-            return uvicorn.run(create_app(translator, name, cfg, keys), **run)
-        if isinstance(model, Translator):
-            raise OptionError("each worker process loads the model: give the bundle's folder, not a Translator",
-                              'workers')
-        os.environ[CONFIG_VARIABLE] = json.dumps({'model': str(model), 'name': name, 'load': load,
-                                                  'config': asdict(cfg)})
+    if cfg.workers == 1:
+        app = create_app(model if isinstance(model, Translator) else _load(model, load), name, cfg, keys)
+        with _stopped_quietly(): uvicorn.run(app, **run)
+        return
+    os.environ[CONFIG_VARIABLE] = json.dumps({'model': str(model), 'name': name, 'load': load, 'config': asdict(cfg)})
+    with _stopped_quietly():   # uvicorn's health check waits 60 s: a worker loading its model answers late
         uvicorn.run(f'{__name__}:app_from_environment', factory=True, workers=cfg.workers,
-                    timeout_worker_healthcheck=60, **run)               # a worker loading its model answers late
+                    timeout_worker_healthcheck=60, **run)
+
+
+def _check(cfg, model):
+    "An `OptionError` naming the option of `cfg` that cannot work."
+    if cfg.workers < 1: raise OptionError(f"workers must be 1 or more, got {cfg.workers}", 'workers')
+    if cfg.workers > 1 and isinstance(model, Translator):
+        raise OptionError("each worker process loads the model: give the bundle's folder, not a Translator", 'workers')
+    if cfg.limits.max_texts > cfg.max_queue:
+        raise OptionError(f"max_queue ({cfg.max_queue}) must hold one request's max_texts ({cfg.limits.max_texts})",
+                          'max_queue', 'max_texts')
+    bad = next((opt for opt in ('timeout', 'read_timeout') if getattr(cfg, opt) <= 0), None)
+    if bad: raise OptionError(f"{bad} must be more than 0 seconds, got {getattr(cfg, bad)}", bad)
+    if cfg.wait_ms < 0: raise OptionError(f"wait_ms must be 0 or more, got {cfg.wait_ms}", 'wait_ms')
 
 
 def app_from_environment():

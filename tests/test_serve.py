@@ -308,11 +308,16 @@ def test_metrics_parse_and_count_what_was_sent_and_the_access_log_has_no_text(gu
     assert 'chat' not in log.read_text() and any(line['chars'] == 27 for line in lines)
 
 
-def test_a_server_open_to_other_machines_needs_keys(tiny):
+def test_a_server_open_to_other_machines_needs_keys_and_options_that_cannot_work_are_named(tiny):
     from conftest import call
     r = call('serve', tiny[1], '--host', '0.0.0.0')
     assert r.returncode == 2 and '--host 0.0.0.0 lets other machines connect' in r.stderr
     assert '--api-key-file' in r.stderr and '--no-auth' in r.stderr
+    for args, message in ((['--workers', 0], '--workers must be 1 or more, got 0'),
+                          (['--max-queue', 10], "--max-queue (10) must hold one request's --max-texts (64)"),
+                          (['--read-timeout', 0], '--read-timeout must be more than 0 seconds, got 0.0')):
+        r = call('serve', tiny[1], *args)
+        assert r.returncode == 2 and message in r.stderr, r.stderr
 
 
 def test_an_internal_error_answers_500_with_an_id_and_logs_the_traceback(caplog):
