@@ -18,6 +18,8 @@ from fastai.learner import load_learner
 
 from fastseq.bundle import save_bundle
 from fastseq.datasets import phrasebook
+from fastseq.inference import Info
+from fastseq.protocol import Limits
 
 
 def free_port():
@@ -332,6 +334,36 @@ def test_an_internal_error_answers_500_with_an_id_and_logs_the_traceback(caplog)
     assert 'secret' not in r.text
     record = next(rec for rec in caplog.records if rec.name == 'fastseq.serve')
     assert r.json()['id'] in record.getMessage() and 'secret detail' in str(record.exc_info[1])
+
+
+def test_cors_is_off_unless_origins_are_named_and_ready_says_when_the_queue_is_full():
+    from starlette.testclient import TestClient
+    from fastseq.serve import ServeConfig, create_app
+    class Held:
+        "A translator whose decoding waits until released."
+        def __init__(self): self.release = threading.Event()
+        def translate(self, texts, **kwargs):
+            if texts != ['.']: self.release.wait(30)
+            return [(t, Info(1, [], False)) for t in texts]
+    preflight = {'Origin': 'https://a.example', 'Access-Control-Request-Method': 'POST'}
+    with TestClient(create_app(Held())) as client:
+        assert 'access-control-allow-origin' not in client.options('/translate', headers=preflight).headers
+    held = Held()
+    config = ServeConfig(cors_origin='https://a.example', max_queue=2, limits=Limits(max_texts=2))
+    with TestClient(create_app(held, config=config)) as client:
+        assert client.options('/translate', headers=preflight).headers['access-control-allow-origin'] == \
+            'https://a.example'
+        other = client.options('/translate', headers={**preflight, 'Origin': 'https://b.example'})
+        assert 'access-control-allow-origin' not in other.headers
+        assert client.get('/ready').json() == {'ready': True, 'queued_texts': 0}
+        posts = [threading.Thread(target=client.post, args=('/translate',), kwargs={'json': {'texts': ['a', 'b']}})
+                 for _ in range(2)]                                    # one decoding (held), one waiting: full
+        for t in posts: t.start(); time.sleep(0.3)
+        full = client.get('/ready')
+        held.release.set()
+        for t in posts: t.join()
+        assert full.status_code == 503 and full.json()['why'] == 'the queue is full' and 'retry-after' in full.headers
+        assert client.get('/ready').status_code == 200
 
 
 @pytest.fixture(scope='module')
