@@ -148,14 +148,19 @@ def tiny(trained, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def guarded(tiny, tmp_path_factory):
-    "A server with an API key, a queue of 128 texts and a 2-second read timeout: (url, translator, pid, log)."
-    translator, bundle = tiny
-    folder = tmp_path_factory.mktemp('guarded')
+    """A server with an API key, a queue of 128 texts, a 2-second read timeout, and batches gathered for 1.5 s (so
+    that requests stay queued a while): a function giving (process, url, translator, log), starting the server again
+    if a test stopped it."""
+    folder, servers = tmp_path_factory.mktemp('guarded'), []
     (folder / 'keys').write_text(f"# keys\n{KEY}\n")
-    log = folder / 'server.log'
-    proc, url = start_server(bundle, log, '--api-key-file', folder / 'keys', '--max-queue', 128, '--read-timeout', 2)
-    try: yield url, translator, proc.pid, log
-    finally: proc.terminate(); proc.wait(timeout=30)
+    def running():
+        if not servers or servers[-1][0].poll() is not None:
+            log = folder / f'server{len(servers)}.log'
+            servers.append((*start_server(tiny[1], log, '--api-key-file', folder / 'keys', '--max-queue', 128,
+                                          '--read-timeout', 2, '--wait-ms', 1500, '--max-batch', 1000), log))
+        return (*servers[-1][:2], tiny[0], servers[-1][2])
+    yield running
+    for proc, *_ in servers: proc.kill(); proc.wait(timeout=30)
 
 
 AUTH = {'Authorization': f'Bearer {KEY}'}
@@ -176,7 +181,7 @@ def metrics(url):
 
 @pytest.mark.xdist_group('guarded')
 def test_a_key_is_needed_and_checked_and_the_probes_stay_open(guarded):
-    url, translator, _, _ = guarded
+    _, url, translator, _ = guarded()
     body = {'texts': SENTENCES[:3]}
     assert httpx.post(url + '/translate', json=body, timeout=30).status_code == 401
     assert httpx.post(url + '/translate', json=body, headers={'Authorization': 'Bearer ' + 'x' * 33}).status_code == 401
@@ -190,7 +195,8 @@ def test_a_key_is_needed_and_checked_and_the_probes_stay_open(guarded):
 def test_over_sized_bodies_get_a_readable_413_from_every_client_and_a_trickle_is_cut(guarded, tmp_path):
     import urllib.error
     import urllib.request
-    url, _, pid, _ = guarded
+    proc, url, _, _ = guarded()
+    pid = proc.pid
     before = rss_mb(pid)
     for size in (1 << 20, 10 << 20):
         body = json.dumps({'texts': ['a' * 1000] * (size // 1006)}).encode()
@@ -268,7 +274,8 @@ def test_overload_is_refused_at_once_the_admitted_are_answered_right_and_health_
     """300 clients sending 64 texts each, all at once and three times in a row, against a queue of 128 texts: the
     admitted get their own translations, the rest 503 with Retry-After without waiting for the queue (the time is the
     event loop's for 300 requests at once: docs/serving.md); a probe in another process gets /health within 200 ms."""
-    url, translator, pid, _ = guarded
+    proc, url, translator, _ = guarded()
+    pid = proc.pid
     requests = [[SENTENCES[(7 * i + k) % len(SENTENCES)] for k in range(64)] for i in range(300)]
     distinct = sorted({t for texts in requests for t in texts})
     expected, before = dict(zip(distinct, translator.translate(distinct))), rss_mb(pid)
@@ -289,7 +296,7 @@ def test_overload_is_refused_at_once_the_admitted_are_answered_right_and_health_
 
 @pytest.mark.xdist_group('guarded')
 def test_metrics_parse_and_count_what_was_sent_and_the_access_log_has_no_text(guarded):
-    url, _, _, log = guarded
+    _, url, _, log = guarded()
     before = metrics(url)
     texts = ['Le chat dort.', 'Où est Marie ?']
     for _ in range(3): httpx.post(url + '/translate', json={'texts': texts}, headers=AUTH, timeout=30)
@@ -366,49 +373,38 @@ def test_cors_is_off_unless_origins_are_named_and_ready_says_when_the_queue_is_f
         assert client.get('/ready').status_code == 200
 
 
-@pytest.fixture(scope='module')
-def slow_batches(tiny, tmp_path_factory):
-    """A server that gathers a batch for 1.5 s, so that requests stay queued a while: a function giving (process,
-    url, translator), starting the server again if a test stopped it."""
-    folder, servers = tmp_path_factory.mktemp('slow'), []
-    def running():
-        if not servers or servers[-1][0].poll() is not None:
-            servers.append(start_server(tiny[1], folder / f'server{len(servers)}.log', '--wait-ms', 1500,
-                                        '--max-batch', 1000, '--max-queue', 1000))
-        return (*servers[-1], tiny[0])
-    yield running
-    for proc, _ in servers: proc.kill(); proc.wait(timeout=30)
-
-
-@pytest.mark.xdist_group('slow_batches')
-def test_clients_that_disconnect_have_nothing_decoded_and_the_queue_drains(slow_batches):
-    _, url, translator = slow_batches()
+@pytest.mark.xdist_group('guarded')
+def test_clients_that_disconnect_have_nothing_decoded_and_the_queue_drains(guarded):
+    _, url, translator, _ = guarded()
     host, port = url.removeprefix('http://').split(':')
-    sockets = []
+    dropped = ('fastseq_texts_dropped_total', (('reason', 'disconnected'),))
+    translated = ('fastseq_texts_translated_total', ())
+    before, sockets = metrics(url), []
     for i in range(100):
         body = json.dumps({'texts': [SENTENCES[i]]}).encode()
         s = socket.create_connection((host, int(port)))
-        s.sendall(b'POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: '
-                  + str(len(body)).encode() + b'\r\n\r\n' + body)
+        s.sendall(f'POST /translate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Length: '
+                  f'{len(body)}\r\n\r\n'.encode() + body)
         sockets.append(s)
     for s in sockets: s.close()
     start = time.time()
-    while (m := metrics(url))[('fastseq_texts_dropped_total', (('reason', 'disconnected'),))] < 100:
+    while (m := metrics(url))[dropped] - before[dropped] < 100:
         assert time.time() - start < 10, m
         time.sleep(0.2)
     time.sleep(2)                                                     # past the batch's 1.5 s of gathering
     m = metrics(url)
-    assert m[('fastseq_texts_translated_total', ())] == 0 and m[('fastseq_queue_texts', ())] == 0
-    r = httpx.post(url + '/translate', json={'texts': SENTENCES[:2]}, timeout=30)
+    assert m[translated] == before[translated] and m[dropped] - before[dropped] == 100
+    assert m[('fastseq_queue_texts', ())] == 0
+    r = httpx.post(url + '/translate', json={'texts': SENTENCES[:2]}, headers=AUTH, timeout=30)
     assert r.json()['translations'] == translator.translate(SENTENCES[:2])
 
 
-@pytest.mark.xdist_group('slow_batches')
-def test_sigterm_answers_the_requests_in_flight_then_exits_0(slow_batches):
-    proc, url, translator = slow_batches()
+@pytest.mark.xdist_group('guarded')
+def test_sigterm_answers_the_requests_in_flight_then_exits_0(guarded):
+    proc, url, translator, _ = guarded()
     answers = []
     clients = threading.Thread(target=lambda: answers.extend(overload(url, [{'texts': [t]} for t in SENTENCES[:50]],
-                                                                      {}, rounds=1)))
+                                                                      AUTH, rounds=1)))
     clients.start()
     start = time.time()
     while metrics(url)[('fastseq_queue_texts', ())] < 50: assert time.time() - start < 20; time.sleep(0.05)
