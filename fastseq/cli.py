@@ -1,4 +1,4 @@
-"""The `fastseq` command: train, translate, evaluate, demo, bench, serve."""
+"""The `fastseq` command: train, distill, translate, evaluate, demo, bench, serve."""
 import argparse
 import json
 import re
@@ -29,6 +29,22 @@ def _add_train(sub):
     p.add_argument('--data', default='phrasebook', help="TSV/CSV file, or 'phrasebook' (generated, default)")
     p.add_argument('--valid', default=None, help='separate validation TSV (default: a seeded random split)')
     p.add_argument('--preset', default='default', choices=list(PRESETS), help='default values of every option')
+    _add_config_flags(p, TrainConfig)
+
+
+def _add_distill(sub):
+    p = sub.add_parser('distill', help="train a student on the translations of one or several teachers (an ensemble)",
+                       argument_default=argparse.SUPPRESS,
+                       description="The teachers translate --data's sources at --distill-beam; the student trains on "
+                                   "those translations with every option `fastseq train` takes.")
+    p.add_argument('teachers', nargs='+', help='bundle folders or exported learners; several decode as an ensemble')
+    p.add_argument('--data', required=True, help='TSV/CSV of training pairs (their sources are translated)')
+    p.add_argument('--valid', required=True, help='TSV of held-out pairs with human references, to score the student')
+    p.add_argument('--preset', default='default', choices=list(PRESETS), help="the student's default values")
+    p.add_argument('--distill-beam', dest='beam', type=int, default=5, help="the teachers' beam size [5]")
+    p.add_argument('--mix', action='store_true', help='train on the original pairs as well as the distilled ones')
+    p.add_argument('--distilled', help="the teachers' translations, resumed by a second run (default: beside --out, "
+                                       "OUT-stem.distilled.jsonl)")
     _add_config_flags(p, TrainConfig)
 
 
@@ -138,7 +154,8 @@ def parser():
     "The argument parser of the `fastseq` command."
     p = argparse.ArgumentParser(prog='fastseq', description='Neural machine translation with fastai and GRUs.')
     sub = p.add_subparsers(dest='command', required=True)
-    for add in (_add_train, _add_translate, _add_evaluate, _add_demo, _add_bench, _add_serve): add(sub)
+    for add in (_add_train, _add_distill, _add_translate, _add_evaluate, _add_demo, _add_bench, _add_serve):
+        add(sub)
     return p
 
 
@@ -165,6 +182,15 @@ def train(args):
     "`fastseq train`: the options given on the command line, over the preset's."
     options = _nested({k: v for k, v in vars(args).items() if k != 'command'})
     training.train(options.pop('data'), options.pop('valid'), preset=options.pop('preset'), **options)
+
+
+def distill(args):
+    "`fastseq distill`: the teachers' translations, then the student trained on them with the options given."
+    from .distill import distill as run_distill
+    options = _nested({k: v for k, v in vars(args).items() if k != 'command'})
+    run_distill(options.pop('teachers'), options.pop('data'), options.pop('valid'), preset=options.pop('preset'),
+                beam=options.pop('beam'), mix=options.pop('mix', False), distilled=options.pop('distilled', None),
+                **options)
 
 
 def translate(args):
@@ -281,8 +307,8 @@ def parse(argv=None):
 def main(argv=None):
     "Entry point of the `fastseq` console script."
     args = parse(argv)
-    commands = {'train': train, 'translate': translate, 'evaluate': evaluate, 'demo': demo, 'bench': bench,
-                'serve': serve}
+    commands = {'train': train, 'distill': distill, 'translate': translate, 'evaluate': evaluate, 'demo': demo,
+                'bench': bench, 'serve': serve}
     try: commands[args.command](args)
     except (CorpusError, ModelFileError, FileNotFoundError, ValueError, NonFiniteLossError) as e:
         print(f"fastseq {args.command}: error: {_flag_names(e)}", file=sys.stderr)

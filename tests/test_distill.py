@@ -1,0 +1,67 @@
+"""Distillation: the teachers' translation pass written batch by batch and resumed after an interruption to the same
+file, and a student trained on it that exports, bundles and serves like any model."""
+import json
+
+import pytest
+from fastseq.bundle import load_translator, save_bundle
+from fastseq.distill import distill, teacher_key, translate_corpus
+from fastseq.inference import Translator
+
+
+class Interrupting:
+    "A translator that stops (as a kill would) at its call number `stop`, after writing half a line."
+    def __init__(self, translator, stop, path):
+        self.translator, self.stop, self.path, self.calls = translator, stop, path, 0
+    def translate(self, texts, **kwargs):
+        self.calls += 1
+        if self.calls == self.stop:
+            with open(self.path, 'a') as f: f.write('[7, "half a li')
+            raise KeyboardInterrupt
+        return self.translator.translate(texts, **kwargs)
+
+
+def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_anew(trained, small_df, tmp_path):
+    translator, sources = trained.translator(), list(small_df.fr[:100])
+    key = teacher_key(translator, sources, beam=2)
+    whole = translate_corpus(translator, sources, tmp_path / 'whole.jsonl', key, beam=2, bs=16, progress=False)
+    assert whole == translator.translate(sources, beam=2, split=False, casual=False)
+    with pytest.raises(KeyboardInterrupt):
+        translate_corpus(Interrupting(translator, 4, tmp_path / 'cut.jsonl'), sources, tmp_path / 'cut.jsonl', key,
+                         beam=2, bs=16, progress=False)
+    assert len((tmp_path / 'cut.jsonl').read_text().splitlines()) == 1 + 3 * 16 + 1     # 3 batches and half a line
+    counting = Interrupting(translator, 0, None)
+    assert translate_corpus(counting, sources, tmp_path / 'cut.jsonl', key, beam=2, bs=16, progress=False) == whole
+    assert counting.calls == 4                                          # the 7 batches less the 3 already written
+    assert (tmp_path / 'cut.jsonl').read_bytes() == (tmp_path / 'whole.jsonl').read_bytes()
+    other = teacher_key(translator, sources, beam=3)
+    assert other != key and teacher_key(translator, sources[:-1], beam=2) != key
+    translate_corpus(translator, sources[:10], tmp_path / 'cut.jsonl', other, beam=3, bs=16, progress=False)
+    header, *lines = (tmp_path / 'cut.jsonl').read_text().splitlines()
+    assert json.loads(header) == {'fastseq_distill': other, 'sentences': 10} and len(lines) == 10
+
+
+def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_serves(demo_notebook, small_df,
+                                                                                      tiny_arch, tmp_path):
+    """The demo model twice (an ensemble of two) teaches a tiny student on 200 phrasebook sources: the distilled file
+    holds the ensemble's beam-2 translations, and the student exports, bundles and serves like any model."""
+    import warnings
+    from fastai.learner import load_learner
+    from starlette.testclient import TestClient
+    from fastseq.serve import create_app
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        demo = load_learner(demo_notebook[0] / 'demo.pkl').translator()
+    data, valid = small_df.iloc[:200], small_df.iloc[500:]
+    student = distill([demo, demo], data, valid, preset='lesson', beam=2, epochs=1, bs=32, out=str(tmp_path / 's.pkl'),
+                      model=tiny_arch, eval_beam=0)
+    header, *lines = (tmp_path / 's.distilled.jsonl').read_text().splitlines()
+    distilled = dict(map(json.loads, lines))
+    expected = Translator.ensemble([demo, demo]).translate(list(data.fr), beam=2, split=False, casual=False)
+    assert [distilled[i] for i in range(200)] == expected and sum(map(bool, expected)) > 190
+    assert len(student.dls.train.dataset) > 150                        # trained on the distilled pairs
+    texts = ["Le chat noir est sous la table.", "Où est Marie ?"]
+    exported = load_translator(tmp_path / 's.pkl').translate(texts)
+    assert exported == student.translator().translate(texts)
+    assert load_translator(save_bundle(student.translator(), tmp_path / 'bundle')).translate(texts) == exported
+    with TestClient(create_app(load_translator(tmp_path / 'bundle'))) as client:
+        assert client.post('/translate', json={'texts': texts}).json()['translations'] == exported
