@@ -12,7 +12,7 @@ import warnings
 
 from fastseq.bundle import load_ensemble
 from fastseq.datasets import read_tsv
-from fastseq.distill import teacher_key, translate_corpus
+from fastseq.distillation import teacher_key, translate_corpus
 
 
 def main(data, n, beam, *teachers):

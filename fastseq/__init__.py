@@ -7,7 +7,7 @@ _HOMES = {'TeacherForcing': 'callbacks', 'Seq2SeqDataLoaders': 'data', 'phrasebo
           'CorpusError': 'errors', 'CorpusNotFoundError': 'errors', 'ModelFileError': 'errors', 'OptionError': 'errors',
           'Translator': 'inference', 'load_translator': 'bundle', 'Seq2SeqLearner': 'learner',
           'seq2seq_learner': 'learner', 'Seq2SeqConfig': 'model', 'Seq2SeqRNN': 'model', 'TrainConfig': 'config',
-          'evaluate': 'training', 'train': 'training'}
+          'evaluate': 'training', 'train': 'training', 'distill': 'distillation'}
 
 __all__ = ['__version__', *_HOMES]
 

@@ -30,6 +30,7 @@ from .precision import Autocast, ProjectionAutocast, precision_callbacks, resolv
 from .tokenize import TOKENIZERS, Seq2SeqTokenizer, SubwordTokenizer, train_sentencepiece
 from .config import PRESETS, TrainConfig, learner_options
 from .training import evaluate, evaluation_line, run_demo, train
+from .distillation import distill, translate_corpus
 from .vocab import Vocab
 
 __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttention', 'make_attention', 'AverageWeights',
@@ -52,4 +53,5 @@ __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttentio
            'Architecture', 'BahdanauDecoder',
            'Decoder', 'Encoder', 'LuongDecoder', 'Seq2SeqConfig', 'Seq2SeqRNN', 'PairDataset', 'Seq2SeqTokenizer',
            'precision_callbacks', 'resolve_precision', 'ProjectionAutocast', 'FusedProjectionLoss',
-           'PRESETS', 'TrainConfig', 'evaluate', 'evaluation_line', 'learner_options', 'run_demo', 'train', 'Vocab']
+           'PRESETS', 'TrainConfig', 'evaluate', 'evaluation_line', 'learner_options', 'run_demo', 'train',
+           'distill', 'translate_corpus', 'Vocab']

@@ -186,7 +186,7 @@ def train(args):
 
 def distill(args):
     "`fastseq distill`: the teachers' translations, then the student trained on them with the options given."
-    from .distill import distill as run_distill
+    from .distillation import distill as run_distill
     options = _nested({k: v for k, v in vars(args).items() if k != 'command'})
     run_distill(options.pop('teachers'), options.pop('data'), options.pop('valid'), preset=options.pop('preset'),
                 beam=options.pop('beam'), mix=options.pop('mix', False), distilled=options.pop('distilled', None),

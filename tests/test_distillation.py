@@ -4,7 +4,7 @@ import json
 
 import pytest
 from fastseq.bundle import load_translator, save_bundle
-from fastseq.distill import distill, teacher_key, translate_corpus
+from fastseq.distillation import distill, teacher_key, translate_corpus
 from fastseq.inference import Translator
 
 
@@ -59,6 +59,8 @@ def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_s
     expected = Translator.ensemble([demo, demo]).translate(list(data.fr), beam=2, split=False, casual=False)
     assert [distilled[i] for i in range(200)] == expected and sum(map(bool, expected)) > 190
     assert len(student.dls.train.dataset) > 150                        # trained on the distilled pairs
+    import fastseq
+    assert fastseq.distill is distill
     texts = ["Le chat noir est sous la table.", "Où est Marie ?"]
     exported = load_translator(tmp_path / 's.pkl').translate(texts)
     assert exported == student.translator().translate(texts)
