@@ -58,6 +58,8 @@ class RequestBatcher:
             finished, _ = await asyncio.wait({job.done} if gone is None else {job.done, gone},
                                              timeout=job.deadline - asyncio.get_running_loop().time(),
                                              return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:                              # the request's task itself was cancelled
+            self._drop(job, 'disconnected'); raise
         finally:
             if gone is not None: gone.cancel()
         if job.done in finished and not job.done.cancelled(): return job.done.result()

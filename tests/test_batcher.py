@@ -68,12 +68,15 @@ def test_work_of_a_client_that_left_or_ran_out_of_time_is_never_decoded():
         late = asyncio.ensure_future(batcher.translate(['late']))
         await asyncio.sleep(0.05)
         gone.set()                                                    # the first client disconnects
+        cancelled = asyncio.ensure_future(batcher.translate(['cancelled']))
+        await asyncio.sleep(0.01)
+        cancelled.cancel()                                            # its request's task is cancelled
         results = await asyncio.gather(leaving, late, return_exceptions=True)
         await asyncio.sleep(0.4)                                      # the gathering window ends: nothing to decode
         return results, batcher.queued
     (leaving, late), left = asyncio.run(run())
     assert leaving.status == 499 and late.status == 503 and 'within 0.15 s' in str(late)
     assert left == 0 and stub.calls == []
-    assert count(telemetry, 'fastseq_texts_dropped_total', reason='disconnected') == 1
+    assert count(telemetry, 'fastseq_texts_dropped_total', reason='disconnected') == 2
     assert count(telemetry, 'fastseq_texts_dropped_total', reason='deadline') == 1
     assert count(telemetry, 'fastseq_texts_translated_total') == 0
