@@ -56,8 +56,8 @@ def translate_corpus(translator, sources, path, key, beam=5, bs=64, progress=Tru
 
 
 def _progress(batches, resumed):
-    """`batches` with a progress bar in a terminal or notebook; elsewhere (logs, CI) a line at every tenth, with the
-    rate, instead of a redrawn bar."""
+    """`batches` with a progress bar in a terminal or notebook; elsewhere (logs, CI) a line at every tenth with the
+    minutes spent, instead of a redrawn bar."""
     if sys.stdout.isatty() or IN_NOTEBOOK: yield from progress_bar(batches); return
     if resumed: print(f"distill: {resumed:,} translations already written, resumed after them", flush=True)
     start, marks = time.perf_counter(), {len(batches) * k // 10 for k in range(1, 11)}
@@ -74,12 +74,20 @@ def _write(f, text):
 
 def _read_results(path, key):
     """{index: translation} of the complete lines of a results file written under `key` (a trailing partial line,
-    which an interrupted write leaves, is cut off), or None when there is no such file."""
+    which an interrupted write leaves, is cut off), or None when there is no such file or it was written under another
+    key (said on stdout, since it is then written anew); an error for a file that is not a results file."""
     if not Path(path).exists(): return None
     raw = Path(path).read_bytes()
     complete = raw[:raw.rfind(b'\n') + 1]
-    lines = complete.decode('utf-8').splitlines()
-    if not lines or json.loads(lines[0]).get('fastseq_distill') != key: return None
+    lines = complete.decode('utf-8', 'replace').splitlines()
+    try: header = json.loads(lines[0]) if lines else {}
+    except ValueError: header = None
+    if not isinstance(header, dict) or (lines and 'fastseq_distill' not in header):
+        raise OptionError(f"{path} is not a file of distilled translations: remove it or give another path",
+                          'distilled')
+    if header.get('fastseq_distill') != key:
+        if lines: print(f"distill: {path} holds the translations of other teachers, sources or beam: starting anew")
+        return None
     if len(complete) < len(raw):
         with open(path, 'r+b') as f: f.truncate(len(complete))
     return {i: t for i, t in map(json.loads, lines[1:])}

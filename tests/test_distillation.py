@@ -5,6 +5,7 @@ import json
 import pytest
 from fastseq.bundle import load_translator, save_bundle
 from fastseq.distillation import distill, teacher_key, translate_corpus
+from fastseq.errors import OptionError
 from fastseq.inference import Translator
 
 
@@ -38,6 +39,10 @@ def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_ane
     translate_corpus(translator, sources[:10], tmp_path / 'cut.jsonl', other, beam=3, bs=16, progress=False)
     header, *lines = (tmp_path / 'cut.jsonl').read_text().splitlines()
     assert json.loads(header) == {'fastseq_distill': other, 'sentences': 10} and len(lines) == 10
+    (tmp_path / 'notes.txt').write_text('my notes\n')
+    with pytest.raises(OptionError, match='notes.txt is not a file of distilled translations'):
+        translate_corpus(translator, sources, tmp_path / 'notes.txt', key, progress=False)
+    assert (tmp_path / 'notes.txt').read_text() == 'my notes\n'
 
 
 def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_serves(demo_notebook, small_df,
