@@ -14,6 +14,7 @@ import warnings
 
 import httpx
 import pytest
+import torch
 from fastai.learner import load_learner
 
 from fastseq.bundle import save_bundle
@@ -140,9 +141,14 @@ KEY = 'test-key-' + 'k' * 24
 
 
 @pytest.fixture(scope='module')
-def tiny(trained, tmp_path_factory):
-    "The tiny trained learner's translator and its bundle."
-    translator = trained.translator()
+def tiny(small_dls, tmp_path_factory):
+    """An untrained tiny translator, weights drawn wide (init_range 1) so that each input gets its own output (a
+    trained tiny model answers '' to everything, which would hide a server that mixed up answers), and its bundle."""
+    from fastseq.learner import seq2seq_learner
+    torch.manual_seed(0)
+    learn = seq2seq_learner(small_dls, path=tmp_path_factory.mktemp('tiny'), emb_sz_src=32, emb_sz_tgt=32,
+                            n_hid_enc=24, n_hid_dec=32, att_sz=16, bidir=True, init_range=1.)
+    translator = learn.translator()
     return translator, save_bundle(translator, tmp_path_factory.mktemp('tiny') / 'tiny')
 
 
@@ -276,7 +282,7 @@ def test_overload_is_refused_at_once_the_admitted_are_answered_right_and_health_
     event loop's for 300 requests at once: docs/serving.md); a probe in another process gets /health within 200 ms."""
     proc, url, translator, _ = guarded()
     pid = proc.pid
-    requests = [[SENTENCES[(7 * i + k) % len(SENTENCES)] for k in range(64)] for i in range(300)]
+    requests = [[SENTENCES[(7 * i + k) % 100] for k in range(64)] for i in range(300)]   # 100 sentences, in 300 orders
     distinct = sorted({t for texts in requests for t in texts})
     expected, before = dict(zip(distinct, translator.translate(distinct))), rss_mb(pid)
     probe = subprocess.Popen([sys.executable, '-c', PROBE, url, '4'], stdout=subprocess.PIPE, text=True)
