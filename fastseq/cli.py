@@ -16,7 +16,7 @@ from .errors import CorpusError, ModelFileError, NonFiniteLossError  # noqa: E40
 from .bundle import load_ensemble, load_translator  # noqa: E402
 from .precision import DECODING_PRECISIONS, PRECISIONS  # noqa: E402
 from .config import PRESETS, TrainConfig  # noqa: E402
-from .serve import Limits, ServeConfig  # noqa: E402
+from .serve import ServeConfig  # noqa: E402
 
 __all__ = ['main']
 
@@ -278,7 +278,7 @@ def serve(args):
                              f"(learn.save_translator)")
     names = {f.name for f in fields(ServeConfig)}
     options = _nested({k: v for k, v in vars(args).items() if k.split('.')[0] in names and v is not None})
-    config = ServeConfig(**{**options, 'limits': Limits(**options.get('limits', {}))})
+    config = ServeConfig.from_dict(options)
     print(f"fastseq serve: {args.model} on http://{config.host}:{config.port}", flush=True)
     run_server(args.model, config, device=args.device, int8=args.int8, copy_unk=args.copy_unk,
                precision=args.precision)

@@ -54,6 +54,11 @@ class ServeConfig:
     workers: int = option(1, 'server processes sharing the port, each with its own model (docs/serving.md)')
     limits: Limits = option(Limits(), 'what one request may ask for')
 
+    @classmethod
+    def from_dict(cls, options):
+        "The config of a nested dict of options (`asdict`'s form; `limits` a dict of some `Limits` fields)."
+        return cls(**{**options, 'limits': Limits(**options.get('limits', {}))})
+
 
 def create_app(translator, name='model', config=None, keys=()):
     """The Starlette app: GET / (the page), /health, /ready, /metrics, POST /translate, served as `config`
@@ -183,7 +188,7 @@ def app_from_environment():
     "The app of one worker process of `serve`: its options from FASTSEQ_SERVE_CONFIG, its share of the cores."
     import torch
     spec = json.loads(os.environ[CONFIG_VARIABLE])
-    cfg = ServeConfig(**{**spec['config'], 'limits': Limits(**spec['config']['limits'])})
+    cfg = ServeConfig.from_dict(spec['config'])
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // cfg.workers))
     _log_to_stderr(cfg.access_log)
     return create_app(_load(spec['model'], spec['load']), spec['name'], cfg, load_keys(cfg.api_key_file))
