@@ -64,6 +64,10 @@ class TrainConfig:
     device: str = option(None, "'cpu', 'cuda' or 'cuda:N' (default: a GPU when there is one)")
     out: str = option('model.pkl', 'where to export the trained learner; its checkpoint is kept beside it '
                       '(OUT-stem.checkpoint.pth)')
+    bundle: str = option(None, 'also save a pickle-free bundle folder, the form `fastseq serve` reads',
+                         metavar='DIR')
+    int8: bool = option(False, 'the bundle decodes with int8 weights (without --bundle it goes beside OUT, in '
+                        'OUT-stem/)')
     plot_dir: str = option(None, 'save PNGs here: lr_find (run even with a fixed --lr), losses, attention')
     resume: bool = option(False, "continue from OUT's checkpoint with the same arguments")
     checkpoint_every: float = option(10., 'also save the checkpoint inside an epoch every MINUTES (0: after every '
@@ -103,7 +107,10 @@ PRESETS = {
                  model=dict(emb_sz_src=128, emb_sz_tgt=128, n_hid_enc=128, bidir=True, emb_drop=0.05, enc_drop=0.1,
                             dec_drop=0.1, out_drop=0.1)),
     # the recipe before label smoothing and the lower learning rate, with the 30-minute budget it was measured at
-    'tatoeba': dict(label_smoothing=0., lr=5e-3, time_budget=30, casual_share=0.)}
+    'tatoeba': dict(label_smoothing=0., lr=5e-3, time_budget=30, casual_share=0.),
+    # a distilled student that decodes fast: a 192-wide target side and one decoder layer (bench/student_shapes.py),
+    # with an int8 bundle beside its export (docs/results.md)
+    'student': dict(model=dict(emb_sz_tgt=192, n_layers_dec=1), int8=True)}
 
 
 def _check_names(options, config, what):

@@ -1,4 +1,5 @@
 """`seq2seq_learner`: a fastai `Learner` for `Seq2SeqRNN` with loss, metrics, splitter and translation."""
+import copy
 import inspect
 from dataclasses import fields
 from functools import partial
@@ -83,9 +84,12 @@ class Seq2SeqLearner(Learner):
         "Display source, reference and free-running prediction for a seeded sample of validation pairs."
         show_table(results_table(self.translator(), self.valid_pairs(), max_n, beam, seed))
 
-    def save_translator(self, path):
-        "Write a pickle-free bundle (safetensors weights + JSON config and vocabularies) that `load_translator` reads."
-        return save_bundle(self.translator(), path)
+    def save_translator(self, path, int8=False):
+        """Write a pickle-free bundle (safetensors weights + JSON config and vocabularies) that `load_translator` reads;
+        with `int8`, one that decodes with int8 weights (a CPU copy of the model is quantized)."""
+        translator = self.translator()
+        if int8: translator.model = copy.deepcopy(translator.model).cpu(); translator.quantize()
+        return save_bundle(translator, path)
 
     def valid_pairs(self):
         "The validation split's (source text, reference text) pairs as the metrics score them."

@@ -14,6 +14,7 @@ from fastcore.meta import delegates
 from fastcore.xtras import Path
 
 from .averaging import AverageWeights
+from .bundle import load_translator
 from .cache import build_cache
 from .callbacks import EpochPrinter, TeacherForcing, TimeBudget
 from .config import TrainConfig, learner_options
@@ -131,7 +132,7 @@ def _check_options(c: TrainConfig):
 def train(data='phrasebook', valid=None, *, preset='default', **options):
     """Train a translator and return its Learner. `data`: a TSV/CSV file, the source file of two line-aligned files
     (with `data_tgt`), a DataFrame, or 'phrasebook'; `valid`: a file or DataFrame (default: a `valid_pct` split).
-    `options` are `TrainConfig` fields over the values of `preset` ('default', 'lesson', 'demo', 'tatoeba').
+    `options` are `TrainConfig` fields over the values of `preset` ('default', 'lesson', 'demo', 'tatoeba', 'student').
     Process 0 exports to `out`, keeping a checkpoint beside it after every epoch (`resume=True` continues it)."""
     c = TrainConfig.from_preset(preset, **options)
     _check_options(c)
@@ -149,8 +150,20 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     if not rank0: return learn                                             # one process writes files
     if plot_dir: _save_plots(learn, plot_dir)
     print(f"exported to {learn.export(out.name)}")
+    bundle = _save_bundle(learn, c, out)
     if c.eval_beam: print(evaluation_line(evaluate(learn, learn.valid_pairs(), tgt=c.tgt, beam=c.eval_beam)))
+    if c.eval_beam and c.int8:
+        print('int8 ' + evaluation_line(evaluate(load_translator(bundle), learn.valid_pairs(), tgt=c.tgt,
+                                                 beam=c.eval_beam)))
     return learn
+
+
+def _save_bundle(learn, c: TrainConfig, out):
+    "The bundle folder written when `bundle` or `int8` asks for one (int8: beside `out` by default), else None."
+    if not (c.bundle or c.int8): return None
+    path = learn.save_translator(c.bundle or out.with_suffix(''), c.int8)
+    print(f"bundle{' (int8 weights)' if c.int8 else ''} saved to {path}")
+    return path
 
 
 def _run_precision(c: TrainConfig, dls, ckpt, model_config):

@@ -34,7 +34,10 @@ def test_presets_give_defaults_and_keywords_override_them():
     with pytest.raises(TypeError, match=r"unknown model option\(s\) 'emb_sz'; valid: emb_sz_src, emb_sz_tgt"):
         TrainConfig.from_preset(model=dict(emb_sz=64))
     assert TrainConfig.from_preset('tatoeba').time_budget == 30 and TrainConfig.from_preset('lesson').bs == 125
-    assert set(PRESETS) == {'default', 'lesson', 'demo', 'tatoeba'} and TrainConfig.from_preset() == TrainConfig()
+    assert set(PRESETS) == {'default', 'lesson', 'demo', 'tatoeba', 'student'}
+    assert TrainConfig.from_preset() == TrainConfig()
+    student = TrainConfig.from_preset('student')            # the default recipe, smaller where it decodes
+    assert (student.model.emb_sz_tgt, student.model.n_layers_dec, student.int8, student.lr) == (192, 1, True, 3e-3)
     best, tatoeba = TrainConfig(), TrainConfig.from_preset('tatoeba')      # the measured recipe, docs/results.md
     assert (best.model.bidir, best.vecs_src, best.vecs_tgt, best.min_freq, best.max_len, best.lr, best.tf_end,
             best.label_smoothing) == (True, 'train', 'train', 2, 30, 3e-3, 0.8, 0.1) and best.n_epochs == 8
@@ -50,7 +53,7 @@ def test_presets_give_defaults_and_keywords_override_them():
 def test_errors_name_parameters_and_list_valid_choices(tmp_path):
     with pytest.raises(TypeError, match=r"unknown training option\(s\) 'epoch'; valid: .*epochs"):
         fastseq.train(epoch=3, out=tmp_path / 'm.pkl')
-    with pytest.raises(OptionError, match=r"preset must be one of default, lesson, demo, tatoeba, got 'big'"):
+    with pytest.raises(OptionError, match=r"preset must be one of default, lesson, demo, tatoeba, student, got 'big'"):
         fastseq.train(preset='big', out=tmp_path / 'm.pkl')
     with pytest.raises(OptionError, match=r"^lr must be a number or 'auto', got 'fast'") as e:
         fastseq.train(lr='fast', out=tmp_path / 'm.pkl')
