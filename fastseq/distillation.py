@@ -10,6 +10,7 @@ import time
 import pandas as pd
 import torch
 from fastcore.basics import chunked
+from fastai.torch_core import rank_distrib
 from fastcore.meta import delegates
 from fastcore.xtras import Path
 from fastcore.imports import IN_NOTEBOOK
@@ -20,7 +21,7 @@ from .config import TrainConfig
 from .datasets import read_files, read_tsv
 from .errors import OptionError
 from .inference import Translator
-from .training import train
+from .training import evaluate, evaluation_line, train
 
 __all__ = ['translate_corpus', 'teacher_key', 'distill']
 
@@ -48,6 +49,7 @@ def translate_corpus(translator, sources, path, key, beam=5, bs=64, progress=Tru
     with open(path, 'w' if fresh else 'a', encoding='utf-8') as f:
         if fresh: _write(f, json.dumps({'fastseq_distill': key, 'sentences': len(sources)}) + '\n')
         batches = list(chunked(todo, bs))
+        if progress and not batches: print(f"distill: all {len(sources):,} translations already in {path}")
         for batch in (_progress(batches, len(done)) if progress and batches else batches):
             outs = translator.translate([sources[i] for i in batch], beam=beam, bs=bs, split=False, casual=False)
             _write(f, ''.join(json.dumps([i, t], ensure_ascii=False) + '\n' for i, t in zip(batch, outs)))
@@ -116,7 +118,8 @@ def distill(teachers, data, valid, *, preset='default', beam=5, mix=False, disti
     TSV/CSV file, or with `data_tgt` two line-aligned files, or a DataFrame) at `beam`; the results file `distilled`
     (default: beside `out`, OUT-stem.distilled.jsonl) is resumed by a second run. The student trains on the distilled
     pairs (with `mix`, also on the original ones) as `train` does with `options` over `preset`, and is scored against
-    `valid`'s references (a file or DataFrame; required, so that BLEU measures translations, not the teachers')."""
+    `valid`'s references (a file or DataFrame; required, so that BLEU measures translations, not the teachers'), at
+    `eval_beam` and greedy."""
     if valid is None: raise OptionError("distill needs valid: held-out pairs with human references", 'valid')
     c = TrainConfig.from_preset(preset, **options)
     if c.stream_cache or str(data) == 'phrasebook':
@@ -132,4 +135,7 @@ def distill(teachers, data, valid, *, preset='default', beam=5, mix=False, disti
     student = pd.DataFrame({c.src: sources, c.tgt: targets})
     if mix: student = pd.concat([student, pairs], ignore_index=True)
     options.pop('data_tgt', None)
-    return train(student, valid, preset=preset, **options)
+    learn = train(student, valid, preset=preset, **options)
+    if c.eval_beam > 1 and rank_distrib() == 0:       # greedy is every command's default: say what it costs here
+        print(evaluation_line(evaluate(learn, learn.valid_pairs(), tgt=c.tgt, beam=1)))
+    return learn

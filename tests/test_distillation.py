@@ -21,7 +21,8 @@ class Interrupting:
         return self.translator.translate(texts, **kwargs)
 
 
-def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_anew(trained, small_df, tmp_path):
+def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_anew(trained, small_df, tmp_path,
+                                                                                   capsys):
     translator, sources = trained.translator(), list(small_df.fr[:100])
     key = teacher_key(translator, sources, beam=2)
     whole = translate_corpus(translator, sources, tmp_path / 'whole.jsonl', key, beam=2, bs=16, progress=False)
@@ -34,6 +35,8 @@ def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_ane
     assert translate_corpus(counting, sources, tmp_path / 'cut.jsonl', key, beam=2, bs=16, progress=False) == whole
     assert counting.calls == 4                                          # the 7 batches less the 3 already written
     assert (tmp_path / 'cut.jsonl').read_bytes() == (tmp_path / 'whole.jsonl').read_bytes()
+    assert translate_corpus(counting, sources, tmp_path / 'cut.jsonl', key, beam=2, bs=16) == whole
+    assert counting.calls == 4 and 'all 100 translations already in' in capsys.readouterr().out
     other = teacher_key(translator, sources, beam=3)
     assert other != key and teacher_key(translator, sources[:-1], beam=2) != key
     translate_corpus(translator, sources[:10], tmp_path / 'cut.jsonl', other, beam=3, bs=16, progress=False)
@@ -46,9 +49,10 @@ def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_ane
 
 
 def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_serves(demo_notebook, small_df,
-                                                                                      tiny_arch, tmp_path):
+                                                                                      tiny_arch, tmp_path, capsys):
     """The demo model twice (an ensemble of two) teaches a tiny student on 200 phrasebook sources: the distilled file
-    holds the ensemble's beam-2 translations, and the student exports, bundles and serves like any model."""
+    holds the ensemble's beam-2 translations; the student is scored at beam 2 (int8 too) and greedy, and exports,
+    bundles (int8 too) and serves like any model."""
     import warnings
     from fastai.learner import load_learner
     from starlette.testclient import TestClient
@@ -58,7 +62,10 @@ def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_s
         demo = load_learner(demo_notebook[0] / 'demo.pkl').translator()
     data, valid = small_df.iloc[:200], small_df.iloc[500:]
     student = distill([demo, demo], data, valid, preset='lesson', beam=2, epochs=1, bs=32, out=str(tmp_path / 's.pkl'),
-                      model=tiny_arch, eval_beam=0)
+                      model=tiny_arch, eval_beam=2, int8=True)
+    scored = [line for line in capsys.readouterr().out.splitlines() if 'pairs, beam' in line]
+    assert [line.split(',')[1] for line in scored] == [' beam 2', ' beam 2', ' beam 1']     # the student, int8, greedy
+    assert scored[1].startswith('int8 valid (100 pairs')
     header, *lines = (tmp_path / 's.distilled.jsonl').read_text().splitlines()
     distilled = dict(map(json.loads, lines))
     expected = Translator.ensemble([demo, demo]).translate(list(data.fr), beam=2, split=False, casual=False)
@@ -72,3 +79,5 @@ def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_s
     assert load_translator(save_bundle(student.translator(), tmp_path / 'bundle')).translate(texts) == exported
     with TestClient(create_app(load_translator(tmp_path / 'bundle'))) as client:
         assert client.post('/translate', json={'texts': texts}).json()['translations'] == exported
+    int8 = load_translator(tmp_path / 's')                              # int8=True: an int8 bundle beside the export
+    assert int8.int8 and int8.translate(texts) == load_translator(tmp_path / 'bundle').quantize().translate(texts)
