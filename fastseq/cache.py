@@ -4,7 +4,6 @@
 provisional ids in order of first appearance, and one pass over the id arrays at the end turns them into vocabulary
 ids. Peak memory follows `chunk_size`, not the corpus."""
 import json
-import sys
 import time
 from collections import Counter, deque
 from functools import lru_cache
@@ -14,13 +13,11 @@ from multiprocessing import get_context
 import numpy as np
 import pandas as pd
 from fastcore.xtras import Path
-from fastcore.imports import IN_NOTEBOOK
-from fastprogress.fastprogress import progress_bar
 
 from .casual import augment_casual
 from .datasets import count_lines, question_filter, read_tsv, stream_pairs, strip_pairs, valid_mask, warn_dropped
 from .errors import CorpusError
-from .io import atomic_path, file_key
+from .io import Progress, atomic_path, file_key
 from .pairs import PairDataset
 from .tokenize import make_tokenizers, tokenizer_class, tokenizer_from_meta
 from .vocab import EOS, SPECIALS, Vocab
@@ -182,30 +179,12 @@ def _pipeline(pairs, n_lines, opts, src_w, tgt_w, n_workers, chunk_size, verbose
             valid.extend(val); kept += len(train)
             yield [s for s, _ in train], [t for _, t in train], spec
     n_chunks = max(1, -(-n_lines // chunk_size))
-    progress = _Progress(n_chunks, 'tokenizing', verbose)
+    progress = Progress(n_chunks, 'tokenizing', verbose)
     for i, (src_local, tgt_local) in enumerate(progress(_ordered_map(_encode_chunk, jobs(), n_workers)), 1):
         src_w.add(src_local); tgt_w.add(tgt_local)
         lines = min(i * chunk_size, n_lines)
         progress.comment(f"{lines:,} of {n_lines:,} lines, {lines / (time.perf_counter() - t0):,.0f} lines/s")
     return kept, valid
-
-
-class _Progress:
-    "fastprogress's bar in a terminal or notebook; in a log, a line at every tenth of the work."
-    def __init__(self, total, what, verbose):
-        self.total, self.what, self.verbose, self.bar, self.i = total, what, verbose, None, 0
-        self.live = verbose and (IN_NOTEBOOK or sys.stdout.isatty())
-
-    def __call__(self, items):
-        if self.live: self.bar = items = progress_bar(items, total=self.total)
-        for i, item in enumerate(items, 1):
-            self.i = i
-            yield item
-
-    def comment(self, text):
-        if self.bar is not None: self.bar.comment = text
-        elif self.verbose and (self.i == self.total or self.i % max(1, self.total // 10) == 0):
-            print(f"{self.what}: {text}", flush=True)
 
 
 def build_cache(path, folder, tgt_path=None, src='fr', tgt='en', names=None, questions=False, valid_pct=0.01,

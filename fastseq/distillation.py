@@ -4,7 +4,6 @@ writes each batch to a results file as it ends, which a second run resumes from 
 import hashlib
 import json
 import os
-import sys
 import time
 
 import pandas as pd
@@ -13,14 +12,13 @@ from fastcore.basics import chunked
 from fastai.torch_core import rank_distrib
 from fastcore.meta import delegates
 from fastcore.xtras import Path
-from fastcore.imports import IN_NOTEBOOK
-from fastprogress.fastprogress import progress_bar
 
 from .bundle import load_ensemble
 from .config import TrainConfig
 from .datasets import read_files, read_tsv
 from .errors import OptionError
 from .inference import Translator
+from .io import Progress
 from .training import evaluate, evaluation_line, train
 
 __all__ = ['translate_corpus', 'teacher_key', 'distill']
@@ -50,24 +48,15 @@ def translate_corpus(translator, sources, path, key, beam=5, bs=64, progress=Tru
         if fresh: _write(f, json.dumps({'fastseq_distill': key, 'sentences': len(sources)}) + '\n')
         batches = list(chunked(todo, bs))
         if progress and not batches: print(f"distill: all {len(sources):,} translations already in {path}")
-        for batch in (_progress(batches, len(done)) if progress and batches else batches):
+        if progress and batches and done:
+            print(f"distill: {len(done):,} translations already written, resumed after them", flush=True)
+        bar, start = Progress(len(batches), 'distill', progress), time.perf_counter()
+        for k, batch in enumerate(bar(batches), 1):
             outs = translator.translate([sources[i] for i in batch], beam=beam, bs=bs, split=False, casual=False)
             _write(f, ''.join(json.dumps([i, t], ensure_ascii=False) + '\n' for i, t in zip(batch, outs)))
             done.update(zip(batch, outs))
+            bar.comment(f"{k}/{len(batches)} batches translated in {(time.perf_counter() - start) / 60:.1f} min")
     return [done[i] for i in range(len(sources))]
-
-
-def _progress(batches, resumed):
-    """`batches` with a progress bar in a terminal or notebook; elsewhere (logs, CI) a line at every tenth with the
-    minutes spent, instead of a redrawn bar."""
-    if sys.stdout.isatty() or IN_NOTEBOOK: yield from progress_bar(batches); return
-    if resumed: print(f"distill: {resumed:,} translations already written, resumed after them", flush=True)
-    start, marks = time.perf_counter(), {len(batches) * k // 10 for k in range(1, 11)}
-    for k, batch in enumerate(batches, 1):
-        yield batch
-        if k in marks:
-            print(f"distill: {k}/{len(batches)} batches translated in {(time.perf_counter() - start) / 60:.1f} min",
-                  flush=True)
 
 
 def _write(f, text):

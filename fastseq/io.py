@@ -1,14 +1,16 @@
 """Output helpers: atomic file writes (write beside, then rename: an interruption never leaves half a file), the cache
-folder, and tables shown as HTML in a notebook, as text elsewhere."""
+folder, tables shown as HTML in a notebook, as text elsewhere, and progress: a bar there, a line per tenth in logs."""
 import hashlib
 import json
 import os
+import sys
 from contextlib import contextmanager
 
 from fastcore.imports import IN_NOTEBOOK
 from fastcore.xtras import Path
+from fastprogress.fastprogress import progress_bar
 
-__all__ = ['atomic_path', 'remove_stale_temporaries', 'cache_dir', 'file_key', 'show_table']
+__all__ = ['atomic_path', 'remove_stale_temporaries', 'cache_dir', 'file_key', 'show_table', 'Progress']
 
 
 @contextmanager
@@ -61,3 +63,21 @@ def show_table(df):
         from fastai.torch_core import display_df
         display_df(df)
     else: print(df.to_string(index=False))
+
+
+class Progress:
+    "fastprogress's bar in a terminal or notebook; in a log, a line at every tenth of the work."
+    def __init__(self, total, what, verbose):
+        self.total, self.what, self.verbose, self.bar, self.i = total, what, verbose, None, 0
+        self.live = verbose and (IN_NOTEBOOK or sys.stdout.isatty())
+
+    def __call__(self, items):
+        if self.live: self.bar = items = progress_bar(items, total=self.total)
+        for i, item in enumerate(items, 1):
+            self.i = i
+            yield item
+
+    def comment(self, text):
+        if self.bar is not None: self.bar.comment = text
+        elif self.verbose and (self.i == self.total or self.i % max(1, self.total // 10) == 0):
+            print(f"{self.what}: {text}", flush=True)
