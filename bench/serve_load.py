@@ -4,10 +4,12 @@ memory each server process holds.
 
     PYTHONPATH=. python bench/serve_load.py BUNDLE [--seconds 20] [--texts 1] [--concurrency 1 32 300]
                                             [--workers 1 2] [--max-batch 64] [--max-queue 256]
+                                            [--burst 300 [--rounds 3]]
 
 Each configuration starts its own server on 127.0.0.1 and a free port; N clients (asyncio connections in this
 process, each sending its next request when the last is answered) post TEXTS validation-like phrasebook sentences per
-request for SECONDS after a short warm-up. Prints one JSON line per configuration."""
+request for SECONDS after a short warm-up; with --burst, CLIENTS connections are opened first and post at the same
+moment, ROUNDS times in a row. Prints one JSON line per configuration."""
 import argparse
 import asyncio
 import json
@@ -91,13 +93,29 @@ async def load(url, concurrency, seconds, per_request, sentences):
     return seen, time.perf_counter() - start
 
 
+async def burst(url, clients, rounds, per_request, sentences):
+    """`clients` connections opened first, then each posts at the same moment, `rounds` times in a row (a round starts
+    when its client's last answer came): (status, seconds) of every request, and the wall time."""
+    host, port = url.removeprefix('http://').split(':')
+    conns = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
+    bodies = [json.dumps({'texts': [sentences[(i * per_request + k) % len(sentences)] for k in range(per_request)]})
+              .encode() for i in range(clients)]
+    async def client(conn, body): return [await exchange(*conn, body) for _ in range(rounds)]
+    start = time.perf_counter()
+    seen = await asyncio.gather(*(client(conn, body) for conn, body in zip(conns, bodies)))
+    wall = time.perf_counter() - start
+    for _, writer in conns: writer.close()
+    return [answer for answers in seen for answer in answers], wall
+
+
 def summary(seen, wall, per_request):
     "Throughput and latency quantiles of the answered requests, and the refused ones counted and timed."
     ms = lambda xs, q: round(1000 * statistics.quantiles(xs, n=100)[q - 1], 1) if len(xs) > 1 else None
     ok, refused = [s for c, s in seen if c == 200], [s for c, s in seen if c != 200]
     return {'requests_per_s': round(len(ok) / wall, 1), 'sentences_per_s': round(len(ok) * per_request / wall, 1),
             'p50_ms': ms(ok, 50), 'p99_ms': ms(ok, 99), 'answered': len(ok), 'refused': len(refused),
-            'refused_p50_ms': ms(refused, 50), 'refused_p99_ms': ms(refused, 99)}
+            'refused_p50_ms': ms(refused, 50), 'refused_p99_ms': ms(refused, 99),
+            'refused_max_ms': round(1000 * max(refused), 1) if refused else None}
 
 
 def main(argv=None):
@@ -109,6 +127,9 @@ def main(argv=None):
     p.add_argument('--workers', type=int, nargs='+', default=[1, 2])
     p.add_argument('--max-batch', type=int, nargs='+', default=[64])
     p.add_argument('--max-queue', type=int, default=256)
+    p.add_argument('--burst', type=int, default=0, metavar='CLIENTS',
+                   help='instead of a steady load: CLIENTS requests at the same moment, --rounds times')
+    p.add_argument('--rounds', type=int, default=3)
     args = p.parse_args(argv)
     sentences = list(dict.fromkeys(phrasebook(3000, seed=11).fr))
     for workers in args.workers:
@@ -116,7 +137,13 @@ def main(argv=None):
             proc, url = start(args.bundle, workers, max_batch, args.max_queue)
             try:
                 asyncio.run(load(url, 4, 2., args.texts, sentences))                   # warm-up
-                for concurrency in args.concurrency:
+                if args.burst:
+                    seen, wall = asyncio.run(burst(url, args.burst, args.rounds, args.texts, sentences))
+                    print(json.dumps({'workers': workers, 'max_batch': max_batch, 'max_queue': args.max_queue,
+                                      'burst': args.burst, 'rounds': args.rounds, 'texts_per_request': args.texts,
+                                      **summary(seen, wall, args.texts), 'rss_mb': [round(m) for m in
+                                                                                   rss_mb(proc.pid).values()]}))
+                for concurrency in ([] if args.burst else args.concurrency):
                     seen, wall = asyncio.run(load(url, concurrency, args.seconds, args.texts, sentences))
                     memory = rss_mb(proc.pid)
                     print(json.dumps({'workers': workers, 'max_batch': max_batch, 'concurrency': concurrency,

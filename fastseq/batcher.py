@@ -2,6 +2,7 @@
 that does not fit is refused at once), requests arriving together are decoded as one batch in a worker thread, and a
 request whose client went away or whose deadline passed is dropped before it is decoded."""
 import asyncio
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from .protocol import RequestError, attention_json
 from .sentences import split_sentences
 
-__all__ = ['RequestBatcher']
+__all__ = ['RequestBatcher', 'RefusedWhenFull']
 
 
 @dataclass(eq=False)
@@ -69,12 +70,16 @@ class RequestBatcher:
         raise RequestError(503, f"no translation within {self.timeout:g} s: the server is overloaded",
                            {'Retry-After': str(self.retry_after())})
 
+    def refusal(self, n_texts=1):
+        "The 503 `RequestError` (with Retry-After) for a request of `n_texts` texts that do not fit; None if they fit."
+        if self.queued + n_texts <= self.max_queue: return None
+        wait = self.retry_after()
+        return RequestError(503, f"the server is busy: {self.queued} texts are waiting and at most {self.max_queue} "
+                                 f"may; retry in {wait} s", {'Retry-After': str(wait)})
+
     def _admit(self, texts, beam, attention):
         "A queued `_Job`, or a 503 `RequestError` with Retry-After when its texts do not fit in the queue."
-        if self.queued + len(texts) > self.max_queue:
-            wait = self.retry_after()
-            raise RequestError(503, f"the server is busy: {self.queued} texts are waiting and at most {self.max_queue} "
-                                    f"may; retry in {wait} s", {'Retry-After': str(wait)})
+        if (error := self.refusal(len(texts))) is not None: raise error
         loop = asyncio.get_running_loop()
         job = _Job(texts, beam, attention, loop.create_future(), loop.time() + self.timeout)
         self.queue.put_nowait(job)
@@ -162,3 +167,19 @@ class RequestBatcher:
         out, i = [], 0
         for job in group: out.append(results[i:i + len(job.texts)]); i += len(job.texts)
         return out
+
+
+class RefusedWhenFull:
+    """ASGI middleware: while `batcher`'s queue is full, a POST to `path` is answered 503 with Retry-After before its
+    body is read or parsed, so that a burst of requests is refused at the cost of its headers (docs/serving.md)."""
+    def __init__(self, app, batcher, path='/translate'): self.app, self.batcher, self.path = app, batcher, path
+
+    async def __call__(self, scope, receive, send):
+        error = self.batcher.refusal() if scope['type'] == 'http' and scope['path'] == self.path and \
+            scope['method'] == 'POST' else None
+        if error is None: return await self.app(scope, receive, send)
+        body = json.dumps({'error': str(error)}).encode()
+        await send({'type': 'http.response.start', 'status': error.status, 'headers': [
+            (b'content-type', b'application/json'), (b'content-length', str(len(body)).encode()),
+            *((k.lower().encode(), v.encode()) for k, v in error.headers.items())]})
+        await send({'type': 'http.response.body', 'body': body})

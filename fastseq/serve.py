@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from .batcher import RequestBatcher
+from .batcher import RefusedWhenFull, RequestBatcher
 from .bundle import load_translator
 from .errors import OptionError
 from .guard import Authenticated, check_exposure, load_keys
@@ -109,7 +109,8 @@ def create_app(translator, name='model', config=None, keys=()):
     routes = [Route('/', index), Route('/health', health), Route('/ready', ready), Route('/metrics', metrics),
               Route('/translate', translate, methods=['POST'])]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[
-        Middleware(Observed, telemetry=telemetry), *cors, Middleware(Authenticated, keys=list(keys))])
+        Middleware(Observed, telemetry=telemetry), *cors, Middleware(Authenticated, keys=list(keys)),
+        Middleware(RefusedWhenFull, batcher=batcher)])
 
 
 async def _translate(request, batcher, cfg):

@@ -278,8 +278,9 @@ def overload(url, bodies, headers, rounds=3):
 @pytest.mark.xdist_group('guarded')
 def test_overload_is_refused_at_once_the_admitted_are_answered_right_and_health_stays_quick(guarded):
     """300 clients sending 64 texts each, all at once and three times in a row, against a queue of 128 texts: the
-    admitted get their own translations, the rest 503 with Retry-After without waiting for the queue (the time is the
-    event loop's for 300 requests at once: docs/serving.md); a probe in another process gets /health within 200 ms."""
+    admitted get their own translations, the rest 503 with Retry-After without waiting for the queue (half of them
+    within 100 ms: the event loop's time for 300 requests at once, with the other tests' load beside it; the burst's
+    figures on a quiet machine are in docs/serving.md); a probe in another process gets /health within 200 ms."""
     proc, url, translator, _ = guarded()
     pid = proc.pid
     requests = [[SENTENCES[(7 * i + k) % 100] for k in range(64)] for i in range(300)]   # 100 sentences, in 300 orders
@@ -295,7 +296,8 @@ def test_overload_is_refused_at_once_the_admitted_are_answered_right_and_health_
     assert all(a[2]['translations'] == [expected[t] for t in requests[i]] for i, a in admitted)
     assert all(status == 503 and int(head['retry-after']) >= 1 and 'the server is busy' in body['error']
                for status, head, body, _ in refused)
-    assert max(seconds for *_, seconds in refused) < 1
+    waits = sorted(seconds for *_, seconds in refused)
+    assert waits[len(waits) // 2] < 0.1 and waits[-1] < 1, (waits[len(waits) // 2], waits[-1])
     assert max(seen) < 0.2 and len(seen) > 50
     assert rss_mb(pid) - before < 200
 
@@ -349,7 +351,7 @@ def test_an_internal_error_answers_500_with_an_id_and_logs_the_traceback(caplog)
     assert r.json()['id'] in record.getMessage() and 'secret detail' in str(record.exc_info[1])
 
 
-def test_cors_is_off_unless_origins_are_named_and_ready_says_when_the_queue_is_full():
+def test_cors_is_off_unless_origins_are_named_and_a_full_queue_shows_in_ready_and_refuses_unread():
     from starlette.testclient import TestClient
     from fastseq.serve import ServeConfig, create_app
     class Held:
@@ -373,9 +375,12 @@ def test_cors_is_off_unless_origins_are_named_and_ready_says_when_the_queue_is_f
                  for _ in range(2)]                                    # one decoding (held), one waiting: full
         for t in posts: t.start(); time.sleep(0.3)
         full = client.get('/ready')
+        early = client.post('/translate', content=b'{"texts": ["a"')     # refused before its body is even parsed
         held.release.set()
         for t in posts: t.join()
         assert full.status_code == 503 and full.json()['why'] == 'the queue is full' and 'retry-after' in full.headers
+        assert early.status_code == 503 and 'the server is busy' in early.json()['error'] and \
+            int(early.headers['retry-after']) >= 1
         assert client.get('/ready').status_code == 200
 
 
