@@ -100,6 +100,15 @@ def _pairs(data, c: TrainConfig):
     return read_tsv(data, c.src, c.tgt, skip_bad_lines=c.skip_bad_lines)
 
 
+def student_pairs(pairs, targets, c, mix=False):
+    """The student's pairs, the sources of `pairs` with the teachers' `targets` (with `mix`, followed by `pairs`), and
+    the `min_freq` to build their vocabularies with: mixed, every source is there twice, so doubling `c.min_freq` keeps
+    the source vocabulary `train` builds from `pairs` (not every word seen once), and the target side's threshold."""
+    student = pd.DataFrame({c.src: pairs[c.src].astype(str).tolist(), c.tgt: targets})
+    if not mix: return student, c.min_freq
+    return pd.concat([student, pairs[[c.src, c.tgt]]], ignore_index=True), 2 * c.min_freq
+
+
 @delegates(TrainConfig)
 def distill(teachers, data, valid, *, preset='default', beam=5, mix=False, distilled=None, **options):
     """Train a student on its teachers' translations and return its Learner. `teachers`: bundle folders, exports or
@@ -121,8 +130,7 @@ def distill(teachers, data, valid, *, preset='default', beam=5, mix=False, disti
     n_teachers = len(getattr(teacher.model, 'models', [teacher.model]))
     print(f"distill: {len(sources):,} sources, translated by {n_teachers} teacher(s) at beam {beam}, in {results}")
     targets = translate_corpus(teacher, sources, results, teacher_key(teacher, sources, beam), beam=beam)
-    student = pd.DataFrame({c.src: sources, c.tgt: targets})
-    if mix: student = pd.concat([student, pairs], ignore_index=True)
+    student, options['min_freq'] = student_pairs(pairs, targets, c, mix)
     options.pop('data_tgt', None)
     learn = train(student, valid, preset=preset, **options)
     if c.eval_beam > 1 and rank_distrib() == 0:       # greedy is every command's default: say what it costs here

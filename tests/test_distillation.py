@@ -4,7 +4,7 @@ import json
 
 import pytest
 from fastseq.bundle import load_translator, save_bundle
-from fastseq.distillation import distill, teacher_key, translate_corpus
+from fastseq.distillation import distill, student_pairs, teacher_key, translate_corpus
 from fastseq.errors import OptionError
 from fastseq.inference import Translator
 
@@ -81,3 +81,18 @@ def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_s
         assert client.post('/translate', json={'texts': texts}).json()['translations'] == exported
     int8 = load_translator(tmp_path / 's')                              # int8=True: an int8 bundle beside the export
     assert int8.int8 and int8.translate(texts) == load_translator(tmp_path / 'bundle').quantize().translate(texts)
+
+
+def test_mixed_pairs_keep_the_source_vocabulary_that_the_original_pairs_give(small_df, tmp_path):
+    "Mixed, every source is there twice: with min_freq as given, words seen once would enter the vocabulary."
+    from fastseq.config import TrainConfig
+    from fastseq.data import Seq2SeqDataLoaders
+    c = TrainConfig()
+    mixed, min_freq = student_pairs(small_df, [t.lower() for t in small_df.en], c, mix=True)
+    assert len(mixed) == 2 * len(small_df) and list(mixed.fr[len(small_df):]) == list(small_df.fr)
+    assert list(mixed.en[:3]) == [t.lower() for t in small_df.en[:3]] and min_freq == 2 * c.min_freq
+    vocab = lambda df, freq: Seq2SeqDataLoaders.from_df(df, valid_df=small_df[:20], min_freq=freq, verbose=False,
+                                                        path=tmp_path).processor.src_vocab.itos
+    original = vocab(small_df, c.min_freq)
+    assert vocab(mixed, min_freq) == original and len(vocab(mixed, c.min_freq)) > len(original)
+    assert student_pairs(small_df, list(small_df.en), c)[1] == c.min_freq
