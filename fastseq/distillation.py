@@ -24,9 +24,10 @@ from .training import evaluate, evaluation_line, train
 __all__ = ['translate_corpus', 'teacher_key', 'distill']
 
 
-def teacher_key(translator, sources, beam):
-    "A hash of the teachers' weights, the sources and the beam: a results file is resumed only under the same key."
-    h = hashlib.sha1(f"beam {beam}\n".encode())
+def teacher_key(translator, sources, beam, split=True):
+    """A hash of the teachers' weights, the sources, the beam and whether texts are split into sentences: a results
+    file is resumed only under the same key."""
+    h = hashlib.sha1(f"beam {beam}{' split' if split else ''}\n".encode())
     for name, t in translator.model.state_dict().items():
         if isinstance(t, torch.Tensor): h.update(name.encode()); h.update(_raw(t))
     for s in sources: h.update(s.encode('utf-8', 'surrogatepass')); h.update(b'\n')
@@ -36,11 +37,13 @@ def teacher_key(translator, sources, beam):
 def _raw(t): return t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
 
 
-def translate_corpus(translator, sources, path, key, beam=5, bs=64, progress=True):
-    """The translations of `sources` (in their order) by `translator` at `beam`, decoded longest first in batches of
-    `bs` and written to `path` as each batch ends (JSON lines: a header with `key`, then [index, translation]), with an
-    fsync; a call with the same `key` resumes from what `path` holds, so an interruption (even SIGKILL) loses at most
-    the batch being decoded. Another key starts the file anew."""
+def translate_corpus(translator, sources, path, key, beam=5, bs=64, progress=True, split=True):
+    """The translations of `sources` (in their order) by `translator` at `beam`, each text sentence by sentence with
+    `split` (as `translate` does: a text of several sentences decoded whole at beam 5 often comes out empty or cut
+    short: docs/results.md), decoded longest first in batches of `bs` and written to `path` as each batch ends (JSON
+    lines: a header with `key`, then [index, translation]), with an fsync; a call with the same `key` resumes from what
+    `path` holds, so an interruption (even SIGKILL) loses at most the batch being decoded. Another key starts the file
+    anew."""
     path, done = Path(path), _read_results(path, key)
     fresh, done = done is None, done or {}
     todo = sorted((i for i in range(len(sources)) if i not in done), key=lambda i: -len(sources[i]))
@@ -52,7 +55,7 @@ def translate_corpus(translator, sources, path, key, beam=5, bs=64, progress=Tru
             print(f"distill: {len(done):,} translations already written, resumed after them", flush=True)
         bar, start = Progress(len(batches), 'distill', progress), time.perf_counter()
         for k, batch in enumerate(bar(batches), 1):
-            outs = translator.translate([sources[i] for i in batch], beam=beam, bs=bs, split=False, casual=False)
+            outs = translator.translate([sources[i] for i in batch], beam=beam, bs=bs, split=split, casual=False)
             _write(f, ''.join(json.dumps([i, t], ensure_ascii=False) + '\n' for i, t in zip(batch, outs)))
             done.update(zip(batch, outs))
             bar.comment(f"{k}/{len(batches)} batches translated in {(time.perf_counter() - start) / 60:.1f} min")

@@ -23,10 +23,12 @@ class Interrupting:
 
 def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_anew(trained, small_df, tmp_path,
                                                                                    capsys):
-    translator, sources = trained.translator(), list(small_df.fr[:100])
+    translator = trained.translator()
+    sources = [*small_df.fr[:99], ' '.join(small_df.fr[100:103])]      # the last one of three sentences
     key = teacher_key(translator, sources, beam=2)
     whole = translate_corpus(translator, sources, tmp_path / 'whole.jsonl', key, beam=2, bs=16, progress=False)
-    assert whole == translator.translate(sources, beam=2, split=False, casual=False)
+    assert whole == translator.translate(sources, beam=2, casual=False)           # sentence by sentence
+    assert whole[-1] != translator.translate(sources[-1:], beam=2, split=False, casual=False)[0]
     with pytest.raises(KeyboardInterrupt):
         translate_corpus(Interrupting(translator, 4, tmp_path / 'cut.jsonl'), sources, tmp_path / 'cut.jsonl', key,
                          beam=2, bs=16, progress=False)
@@ -39,6 +41,7 @@ def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_ane
     assert counting.calls == 4 and 'all 100 translations already in' in capsys.readouterr().out
     other = teacher_key(translator, sources, beam=3)
     assert other != key and teacher_key(translator, sources[:-1], beam=2) != key
+    assert teacher_key(translator, sources, beam=2, split=False) != key
     translate_corpus(translator, sources[:10], tmp_path / 'cut.jsonl', other, beam=3, bs=16, progress=False)
     header, *lines = (tmp_path / 'cut.jsonl').read_text().splitlines()
     assert json.loads(header) == {'fastseq_distill': other, 'sentences': 10} and len(lines) == 10
