@@ -1,6 +1,7 @@
 """`RequestBatcher`: the server's admission and batching. Texts are admitted into a queue bounded in texts (a request
-that does not fit is refused at once), requests arriving together are decoded as one batch in a worker thread, and a
-request whose client went away or whose deadline passed is dropped before it is decoded."""
+that does not fit is refused at once; while the queue is full, `RefusedWhenFull` refuses before reading the body),
+requests arriving together are decoded as one batch in a worker thread, and a request whose client went away or whose
+deadline passed is dropped before it is decoded."""
 import asyncio
 import json
 import math

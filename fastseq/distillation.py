@@ -21,7 +21,7 @@ from .inference import Translator
 from .io import Progress
 from .training import evaluate, evaluation_line, train
 
-__all__ = ['translate_corpus', 'teacher_key', 'distill']
+__all__ = ['translate_corpus', 'teacher_key', 'student_pairs', 'distill']
 
 
 def teacher_key(translator, sources, beam, split=True):
