@@ -95,10 +95,13 @@ def length_penalty(lengths, alpha):
     return ((5. + lengths.float()) / 6.) ** alpha
 
 
-def _candidates(logits, scores, k):
+def _candidates(logits, scores, k, banned=None):
     """Each beam's k best continuations and their total log-probabilities (rows, k): one fused log-softmax and one
-    top-k pass over (rows, vocab) (measured faster than top-k on the logits plus a logsumexp: docs/performance.md)."""
-    top, tok = torch.log_softmax(logits.float(), 1).topk(min(k, logits.shape[1]), dim=1)   # (rows, k)
+    top-k pass over (rows, vocab) (measured faster than top-k on the logits plus a logsumexp: docs/performance.md).
+    The token `banned` is no candidate; the others keep their log-probabilities under the model."""
+    logp = torch.log_softmax(logits.float(), 1)
+    if banned is not None: logp[:, banned] = float('-inf')
+    top, tok = logp.topk(min(k, logits.shape[1]), dim=1)                                # (rows, k)
     return top + scores.reshape(-1, 1), tok
 
 
@@ -130,12 +133,13 @@ class _Finished:
 
 @torch.no_grad()
 def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extra=10, keep_attention=False,
-                dtype=None):
+                dtype=None, min_len=1):
     """Batched beam search: src (bs, sl) → per sentence n_best (tokens, score), and the best's attention (bs, T, sl).
     OpenNMT-py's rule: a hypothesis that ends (eos or the length limit) is set aside and the next step refills the beam
     from the live ones; a sentence is done once its best candidate of a step has ended and n_best have; done sentences
     leave the batch at once. Encoder memory stays one row per sentence (`Decoder.step`'s `group`). `dtype`: of the
-    vocabulary projection, as in `decoding_state`."""
+    vocabulary projection, as in `decoding_state`. `min_len`: tokens before eos may end a hypothesis; the default 1
+    rules out the empty translation, which otherwise wins long sentences the model is unsure of (docs/results.md)."""
     cfg, k = model.config, beam
     if not 1 <= n_best <= k: raise ValueError(f"n_best must be between 1 and beam={k}, got {n_best}")
     state = decoding_state(model, src, dtype)
@@ -146,11 +150,11 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
     for t in range(int(limits.max())):
         if t == 0:                                   # one beam per sentence yet: bs rows, its k best start the beams
             logits, weights = state.step(inp)
-            scores, inp = _candidates(logits, torch.zeros(bs, device=dev), k)
+            scores, inp = _candidates(logits, torch.zeros(bs, device=dev), k, cfg.eos_idx if min_len > 0 else None)
             origin, inp = torch.arange(bs, device=dev).repeat_interleave(k), inp.reshape(-1)
         else:
             logits, weights = state.step(inp, group=k)
-            scores, origin, inp = _select(*_candidates(logits, scores, k), k)
+            scores, origin, inp = _select(*_candidates(logits, scores, k, cfg.eos_idx if t < min_len else None), k)
         state.reorder(origin)
         toks = torch.cat([toks[origin], inp[:, None]], 1)
         if keep_attention and weights is not None:

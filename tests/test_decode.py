@@ -89,7 +89,7 @@ def test_beam_finds_a_sequence_at_least_as_likely_as_greedy(trained):
     ids = proc.src_ids([fr for fr, _ in trained.valid_pairs()[:64]])
     src = pad_batch(ids, 1)
     greedy, _ = greedy_decode(m, src)
-    hyps, _ = beam_search(m, src, beam=5, alpha=0.)
+    hyps, _ = beam_search(m, src, beam=5, alpha=0., min_len=0)         # greedy may end at once; so may beam here
     beam_toks = pad_batch([h[0][0] for h in hyps], 1)
     beam_lp, greedy_lp = score_tokens(m, src, beam_toks), score_tokens(m, src, greedy)
     assert torch.allclose(beam_lp, torch.tensor([h[0][1] for h in hyps]), atol=1e-4)   # scores are log-probs
@@ -130,11 +130,13 @@ def test_beam_stops_when_its_best_candidate_ends_and_refills():
         m.decoder.out.bias[[1, 2]] = -50.                                             # never pad or bos
         m.decoder.out.bias[3] = 0.5                                                   # eos the likeliest token
     sizes = _recording_steps(m)
-    hyps, _ = beam_search(m, torch.full((1, 4), 5), beam=3, n_best=3, alpha=0.)
+    hyps, _ = beam_search(m, torch.full((1, 4), 5), beam=3, n_best=3, alpha=0., min_len=0)
     assert sizes == [1, 3]               # step 1: eos best but 1 of 3 ended; step 2: 2 more end, best ends: done
     assert [len(t) for t, _ in hyps[0]] == [1, 2, 2] and all(t[-1] == 3 for t, _ in hyps[0])
     scores = [s for _, s in hyps[0]]
     assert scores == sorted(scores, reverse=True)
+    hyps, _ = beam_search(m, torch.full((1, 4), 5), beam=3, n_best=3, alpha=0.)     # min_len 1: never empty
+    assert [len(t) for t, _ in hyps[0]] == [2, 2, 2] and all(t[-1] == 3 and t[0] != 3 for t, _ in hyps[0])
 
 
 def test_an_ensemble_decodes_with_the_mean_of_its_models_log_probabilities():
