@@ -138,8 +138,9 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
     OpenNMT-py's rule: a hypothesis that ends (eos or the length limit) is set aside and the next step refills the beam
     from the live ones; a sentence is done once its best candidate of a step has ended and n_best have; done sentences
     leave the batch at once. Encoder memory stays one row per sentence (`Decoder.step`'s `group`). `dtype`: of the
-    vocabulary projection, as in `decoding_state`. `min_len`: tokens before eos may end a hypothesis; the default 1
-    rules out the empty translation, which otherwise wins long sentences the model is unsure of (docs/results.md)."""
+    vocabulary projection, as in `decoding_state`. `min_len`: the fewest tokens a hypothesis has before its eos; the
+    default 1 rules out the empty translation, which otherwise wins long sentences the model is unsure of
+    (docs/results.md)."""
     cfg, k = model.config, beam
     if not 1 <= n_best <= k: raise ValueError(f"n_best must be between 1 and beam={k}, got {n_best}")
     state = decoding_state(model, src, dtype)
