@@ -3,7 +3,6 @@ that does not fit is refused at once; while the queue is full, `RefusedWhenFull`
 requests arriving together are decoded as one batch in a worker thread, and a request whose client went away or whose
 deadline passed is dropped before it is decoded."""
 import asyncio
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -179,8 +178,5 @@ class RefusedWhenFull:
         error = self.batcher.refusal() if scope['type'] == 'http' and scope['path'] == self.path and \
             scope['method'] == 'POST' else None
         if error is None: return await self.app(scope, receive, send)
-        body = json.dumps({'error': str(error)}).encode()
-        await send({'type': 'http.response.start', 'status': error.status, 'headers': [
-            (b'content-type', b'application/json'), (b'content-length', str(len(body)).encode()),
-            *((k.lower().encode(), v.encode()) for k, v in error.headers.items())]})
-        await send({'type': 'http.response.body', 'body': body})
+        from starlette.responses import JSONResponse
+        await JSONResponse({'error': str(error)}, error.status, error.headers)(scope, receive, send)

@@ -3,7 +3,6 @@
 reachable from other machines needs keys unless authentication is turned off explicitly."""
 import hmac
 import ipaddress
-import json
 import os
 from pathlib import Path
 
@@ -61,11 +60,9 @@ class Authenticated:
         if scope['type'] != 'http' or not self.keys or scope['path'] in OPEN_PATHS or scope['method'] == 'OPTIONS' or \
                 self._valid(dict(scope['headers']).get(b'authorization', b'')):
             return await self.app(scope, receive, send)
-        body = json.dumps({'error': 'a valid API key is needed: send the header "Authorization: Bearer KEY"'}).encode()
-        await send({'type': 'http.response.start', 'status': 401, 'headers': [
-            (b'content-type', b'application/json'), (b'content-length', str(len(body)).encode()),
-            (b'www-authenticate', b'Bearer')]})
-        await send({'type': 'http.response.body', 'body': body})
+        from starlette.responses import JSONResponse
+        await JSONResponse({'error': 'a valid API key is needed: send the header "Authorization: Bearer KEY"'}, 401,
+                           {'WWW-Authenticate': 'Bearer'})(scope, receive, send)
 
     def _valid(self, header):
         "Whether `header` is 'Bearer KEY' with a known KEY; every key is compared, in constant time."
