@@ -32,6 +32,7 @@ from .config import PRESETS, TrainConfig, learner_options
 from .training import evaluate, evaluation_line, run_demo, train
 from .distillation import distill, translate_corpus
 from .vocab import Vocab
+from .warm_start import warm_start
 
 __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttention', 'make_attention', 'AverageWeights',
            'Ensemble', 'load_ensemble', 'SubwordTokenizer', 'train_sentencepiece', 'TOKENIZERS', 'run_bench',
@@ -54,4 +55,4 @@ __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttentio
            'Decoder', 'Encoder', 'LuongDecoder', 'Seq2SeqConfig', 'Seq2SeqRNN', 'PairDataset', 'Seq2SeqTokenizer',
            'precision_callbacks', 'resolve_precision', 'ProjectionAutocast', 'FusedProjectionLoss',
            'PRESETS', 'TrainConfig', 'evaluate', 'evaluation_line', 'learner_options', 'run_demo', 'train',
-           'distill', 'translate_corpus', 'Vocab']
+           'distill', 'translate_corpus', 'Vocab', 'warm_start']

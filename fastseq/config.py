@@ -43,6 +43,8 @@ class TrainConfig:
     vecs_src: str = option('train', "source embeddings: a fastText .bin/.vec file, 'train' (trained on the corpus) or "
                            "'none' (random)")
     vecs_tgt: str = option('train', "target embeddings and tied output: a fastText .bin/.vec file, 'train' or 'none'")
+    init: str = option(None, "start from the weights of this export or bundle: every layer of the same shape, and the "
+                       "embedding and output rows of the words both vocabularies hold", metavar='MODEL')
     # schedule
     epochs: int = option(None, 'epochs (default 8; with --time-budget at most this many)')
     lr: float = option(3e-3, "learning rate, or 'auto' to take lr_find's suggestion", type=str)

@@ -27,6 +27,7 @@ from .interpret import save_figure
 from .learner import seq2seq_learner
 from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
 from .precision import precision_callbacks, precision_label, prepare_device, resolve_precision
+from .warm_start import warm_start, warm_start_line
 
 __all__ = ['training_device', 'train', 'evaluate', 'evaluation_line',
            'plain_progress', 'lr_find_plot', 'checkpoint_path', 'fit_with_frozen_embeddings', 'run_demo',
@@ -140,6 +141,7 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     out, rank0 = Path(c.out).absolute(), rank_distrib() == 0
     dls = _dataloaders(data, valid, c, out.parent, training_device(c.device))
     learn = plain_progress(seq2seq_learner(dls, path=out.parent, **learner_options(c)))
+    if c.init: _warm_start(learn, c.init, rank0)
     plot_dir = Path(c.plot_dir) if c.plot_dir and rank0 else None
     precision = learn.trained_in = _run_precision(c, dls, checkpoint_path(out), learn.model.config)
     if rank0: print(f"training on {dls.device} in {precision_label(precision, dls.device)}"
@@ -156,6 +158,12 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
         print('int8 ' + evaluation_line(evaluate(load_translator(bundle), learn.valid_pairs(), tgt=c.tgt,
                                                  beam=c.eval_beam)))
     return learn
+
+
+def _warm_start(learn, path, verbose):
+    "Start `learn`'s model from the weights of the export or bundle at `path`."
+    copied = warm_start(learn.model, learn.dls.processor, load_translator(path))
+    if verbose: print(warm_start_line(copied, learn.dls.processor, path))
 
 
 def _save_bundle(learn, c: TrainConfig, out):

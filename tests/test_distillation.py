@@ -52,10 +52,11 @@ def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_ane
 
 
 def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_serves(demo_notebook, small_df,
-                                                                                      tiny_arch, tmp_path, capsys):
-    """The demo model twice (an ensemble of two) teaches a tiny student on 200 phrasebook sources: the distilled file
-    holds the ensemble's beam-2 translations; the student is scored at beam 2 (int8 too) and greedy, and exports,
-    bundles (int8 too) and serves like any model."""
+                                                                                      tiny_arch, trained, tmp_path,
+                                                                                      capsys):
+    """The demo model twice (an ensemble of two) teaches a tiny student on 200 phrasebook sources, starting from the
+    weights of a tiny trained model: the distilled file holds the ensemble's beam-2 translations; the student is scored
+    at beam 2 (int8 too) and greedy, and exports, bundles (int8 too) and serves like any model."""
     import warnings
     from fastai.learner import load_learner
     from starlette.testclient import TestClient
@@ -65,8 +66,10 @@ def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_s
         demo = load_learner(demo_notebook[0] / 'demo.pkl').translator()
     data, valid = small_df.iloc[:200], small_df.iloc[500:]
     student = distill([demo, demo], data, valid, preset='lesson', beam=2, epochs=1, bs=32, out=str(tmp_path / 's.pkl'),
-                      model=tiny_arch, eval_beam=2, int8=True)
-    scored = [line for line in capsys.readouterr().out.splitlines() if 'pairs, beam' in line]
+                      model=tiny_arch, eval_beam=2, int8=True, init=str(trained.export(tmp_path / 'init.pkl')))
+    out = capsys.readouterr().out
+    assert f"started from {tmp_path / 'init.pkl'}: the rows of" in out and 'and every other layer' in out
+    scored = [line for line in out.splitlines() if 'pairs, beam' in line]
     assert [line.split(',')[1] for line in scored] == [' beam 2', ' beam 2', ' beam 1']     # the student, int8, greedy
     assert scored[1].startswith('int8 valid (100 pairs')
     header, *lines = (tmp_path / 's.distilled.jsonl').read_text().splitlines()
