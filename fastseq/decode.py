@@ -6,7 +6,9 @@ import torch
 from .model import Ensemble, select_state
 
 __all__ = ['ModelState', 'EnsembleState', 'decoding_state', 'max_output_lens', 'greedy_decode', 'beam_search',
-           'length_penalty', 'score_tokens', 'decode_batch']
+           'length_penalty', 'score_tokens', 'decode_batch', 'MIN_LEN']
+
+MIN_LEN = 1   # beam search's fewest tokens before eos: no empty translation (docs/results.md)
 
 
 class ModelState:
@@ -133,7 +135,7 @@ class _Finished:
 
 @torch.no_grad()
 def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extra=10, keep_attention=False,
-                dtype=None, min_len=1):
+                dtype=None, min_len=MIN_LEN):
     """Batched beam search: src (bs, sl) → per sentence n_best (tokens, score), and the best's attention (bs, T, sl).
     OpenNMT-py's rule: a hypothesis that ends (eos or the length limit) is set aside and the next step refills the beam
     from the live ones; a sentence is done once its best candidate of a step has ended and n_best have; done sentences

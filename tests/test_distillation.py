@@ -3,6 +3,7 @@ file, and a student trained on it that exports, bundles and serves like any mode
 import json
 
 import pytest
+from fastseq import distillation
 from fastseq.bundle import load_translator, save_bundle
 from fastseq.distillation import distill, student_pairs, teacher_key, translate_corpus
 from fastseq.errors import OptionError
@@ -22,7 +23,7 @@ class Interrupting:
 
 
 def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_anew(trained, small_df, tmp_path,
-                                                                                   capsys):
+                                                                                   capsys, monkeypatch):
     translator = trained.translator()
     sources = [*small_df.fr[:99], ' '.join(small_df.fr[100:103])]      # the last one of three sentences
     key = teacher_key(translator, sources, beam=2)
@@ -42,6 +43,9 @@ def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_ane
     other = teacher_key(translator, sources, beam=3)
     assert other != key and teacher_key(translator, sources[:-1], beam=2) != key
     assert teacher_key(translator, sources, beam=2, split=False) != key
+    monkeypatch.setattr(distillation, 'MIN_LEN', 0)                     # another decoding rule: another key
+    assert teacher_key(translator, sources, beam=2) != key
+    monkeypatch.undo()
     translate_corpus(translator, sources[:10], tmp_path / 'cut.jsonl', other, beam=3, bs=16, progress=False)
     header, *lines = (tmp_path / 'cut.jsonl').read_text().splitlines()
     assert json.loads(header) == {'fastseq_distill': other, 'sentences': 10} and len(lines) == 10
