@@ -63,19 +63,19 @@ def bench_data(data='phrasebook', valid=None, n_pairs=20000, device=None, bs=LES
     return dls, {'pairs': n, 'pairs_per_s': n / (time.perf_counter() - t0)}
 
 
-def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True):
-    """Train the lesson preset for `seconds` after `warmup` batches; throughput, memory and FLOP figures.
-    `fused_loss=False` trains bf16 on a CPU through logits (without `FusedProjectionLoss`), to measure what the
-    fusion buys."""
-    learn = seq2seq_learner(dls, metrics=[], **learner_options(LESSON))
+def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True, config=LESSON):
+    """Train `config` (a `TrainConfig`: the lesson preset) for `seconds` after `warmup` batches; throughput, memory and
+    FLOP figures. `fused_loss=False` trains bf16 on a CPU through logits (without `FusedProjectionLoss`), to measure
+    what the fusion buys."""
+    learn = seq2seq_learner(dls, metrics=[], **learner_options(config))
     learn.remove_cb(ProgressCallback)
     meter = ThroughputMeter(seconds, warmup, dls.processor.tgt_vocab.pad_idx)
     c = learn.model.config
     precision = resolve_precision(precision, dls.device, c.n_hid_dec, c.tgt_vocab)
-    cbs = [TeacherForcing(LESSON.tf_start, LESSON.tf_end), meter] + [
+    cbs = [TeacherForcing(config.tf_start, config.tf_end), meter] + [
         cb for cb in precision_callbacks(precision, dls.device) if fused_loss or type(cb) is not FusedProjectionLoss]
     if dls.device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
-    with learn.no_logging(): learn.fit(1000, LESSON.lr, cbs=cbs)
+    with learn.no_logging(): learn.fit(1000, float(config.lr), cbs=cbs)
     if meter.elapsed == 0: raise ValueError("the training data ran out before the benchmark's warm-up batches ended")
     ds = dls.train_ds
     flops = train_flops_per_token(c, ds.src_lens.sum() / ds.tgt_lens.sum(), float(ds.src_lens.mean()))
