@@ -64,9 +64,9 @@ def bench_data(data='phrasebook', valid=None, n_pairs=20000, device=None, bs=LES
 
 
 def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True, config=LESSON):
-    """Train `config` (a `TrainConfig`: the lesson preset) for `seconds` after `warmup` batches; throughput, memory and
-    FLOP figures. `fused_loss=False` trains bf16 on a CPU through logits (without `FusedProjectionLoss`), to measure
-    what the fusion buys."""
+    """Train `config` (a `TrainConfig`, by default the lesson preset) for `seconds` after `warmup` batches; throughput,
+    memory and FLOP figures. `fused_loss=False` trains bf16 on a CPU through logits (without `FusedProjectionLoss`),
+    to measure what the fusion buys."""
     learn = seq2seq_learner(dls, metrics=[], **learner_options(config))
     learn.remove_cb(ProgressCallback)
     meter = ThroughputMeter(seconds, warmup, dls.processor.tgt_vocab.pad_idx)
