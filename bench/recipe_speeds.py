@@ -53,6 +53,8 @@ def epoch_minutes(dls, out):
 def profile(dls, c: TrainConfig, precision, n=10):
     "The 15 operators with the most self CPU time over `n` training batches of `c`, after 5 warm-up batches."
     learn = seq2seq_learner(dls, metrics=[], **learner_options(c))
+    m = learn.model.config
+    precision = resolve_precision(precision, dls.device, m.n_hid_dec, m.tgt_vocab)      # as `bench_train` does
     cbs = [TeacherForcing(c.tf_start, c.tf_end), *precision_callbacks(precision, dls.device)]
     with learn.no_logging(), learn.no_bar():
         learn.fit(1, float(c.lr), cbs=[*cbs, _Stop(5)])
@@ -82,9 +84,7 @@ def main(data, seconds, rounds, precision, names, show_profile):
                       'threads': torch.get_num_threads()}))
     if show_profile:
         c = _config()
-        d = dataloaders(df, c, built)
-        m = seq2seq_learner(d, metrics=[], **learner_options(c)).model.config
-        print(profile(d, c, resolve_precision(precision, 'cpu', m.n_hid_dec, m.tgt_vocab)))
+        print(profile(dataloaders(df, c, built), c, precision))
     for r in range(rounds):
         for n, c in configs.items():
             _, out = bench_train(dls[n], seconds, precision, config=c)

@@ -151,13 +151,14 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
     inp, toks, attn = src.new_full((bs,), cfg.bos_idx), src.new_empty(bs * k, 0), None
     sents, finished = torch.arange(bs), _Finished(bs, alpha)
     for t in range(int(limits.max())):
+        banned = cfg.eos_idx if t < min_len else None
         if t == 0:                                   # one beam per sentence yet: bs rows, its k best start the beams
             logits, weights = state.step(inp)
-            scores, inp = _candidates(logits, torch.zeros(bs, device=dev), k, cfg.eos_idx if min_len > 0 else None)
+            scores, inp = _candidates(logits, torch.zeros(bs, device=dev), k, banned)
             origin, inp = torch.arange(bs, device=dev).repeat_interleave(k), inp.reshape(-1)
         else:
             logits, weights = state.step(inp, group=k)
-            scores, origin, inp = _select(*_candidates(logits, scores, k, cfg.eos_idx if t < min_len else None), k)
+            scores, origin, inp = _select(*_candidates(logits, scores, k, banned), k)
         state.reorder(origin)
         toks = torch.cat([toks[origin], inp[:, None]], 1)
         if keep_attention and weights is not None:
