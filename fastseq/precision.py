@@ -12,8 +12,8 @@ from fastai.torch_core import get_model
 from .errors import OptionError
 from .fused import FusedProjectionLoss
 
-__all__ = ['PRECISIONS', 'Autocast', 'ProjectionAutocast', 'precision_callbacks',
-           'resolve_precision', 'cpu_precision', 'cpu_bf16_kind', 'cpu_vendor', 'CPU_BF16_TABLE', 'decoding_dtype',
+__all__ = ['PRECISIONS', 'Autocast', 'ProjectionAutocast', 'precision_callbacks', 'resolve_precision',
+           'cpu_precision', 'cpu_bf16_kind', 'cpu_info', 'cpu_vendor', 'cpu_model', 'CPU_BF16_TABLE', 'decoding_dtype',
            'precision_label', 'prepare_device']
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
@@ -70,18 +70,30 @@ def precision_callbacks(precision, device):
 @cache   # the hardware does not change: probed once per process, not on every `translate`
 def cpu_bf16_kind():
     """How this CPU multiplies bf16: 'amx' (AMX tiles), 'avx512_bf16' (AVX512-BF16 instructions), or None (emulated,
-    much slower than fp32; docs/performance.md)."""
+    much slower than fp32; docs/performance.md). A process held to AVX2 kernels (`ATEN_CPU_CAPABILITY=avx2`, how
+    docs/performance.md imitates an AVX2 CPU) is taken for the CPU it imitates."""
+    if torch.backends.cpu.get_cpu_capability() == 'AVX2': return None
     probe = lambda name: bool(getattr(torch.cpu, name, lambda: False)())
     return 'amx' if probe('_is_amx_tile_supported') else 'avx512_bf16' if probe('_is_avx512_bf16_supported') else None
 
 
-@cache   # read /proc/cpuinfo once per process
-def cpu_vendor():
-    "The CPU's vendor as Linux reports it ('GenuineIntel', 'AuthenticAMD', ...), or '' where it cannot be read."
+@cache   # read /proc/cpuinfo once per field and process
+def cpu_info(field):
+    "A field of the first CPU in /proc/cpuinfo ('vendor_id', 'model name', ...), or '' where it cannot be read."
     try:
         with open('/proc/cpuinfo', encoding='utf-8') as f:
-            return next((line.split(':', 1)[1].strip() for line in f if line.startswith('vendor_id')), '')
+            return next((line.split(':', 1)[1].strip() for line in f if line.split(':', 1)[0].strip() == field), '')
     except OSError: return ''
+
+
+def cpu_vendor():
+    "The CPU's vendor as Linux reports it ('GenuineIntel', 'AuthenticAMD', ...), or '' where it cannot be read."
+    return cpu_info('vendor_id')
+
+
+def cpu_model():
+    "The CPU's model name as Linux reports it ('Intel(R) Xeon(R) Processor', ...), or '' where it cannot be read."
+    return cpu_info('model name')
 
 
 # (bf16 kind, vendor) → bf16 where the lesson preset trained faster in it than in fp32, measured side by side on each

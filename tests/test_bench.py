@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from fastseq.bench import train_flops_per_token
 from fastseq.cli import main
@@ -97,6 +98,15 @@ def test_precision_choices(monkeypatch):
         precision.precision_callbacks('fp16', 'cpu')
     with pytest.raises(OptionError, match="precision must be one of auto, fp32, bf16, fp16, got 'fp8'"):
         precision.resolve_precision('fp8', 'cpu')
+
+
+def test_a_process_held_to_avx2_kernels_has_no_native_bf16(monkeypatch):
+    "ATEN_CPU_CAPABILITY=avx2 on an AMX machine imitates an AVX2 CPU: 'auto' must not send it to emulated bf16."
+    from fastseq import precision
+    monkeypatch.setattr(torch.backends.cpu, 'get_cpu_capability', lambda: 'AVX2')
+    precision.cpu_bf16_kind.cache_clear()
+    try: assert precision.cpu_bf16_kind() is None
+    finally: precision.cpu_bf16_kind.cache_clear()
 
 
 def test_gpu_check_dry_run_writes_each_step_as_it_ends_and_survives_warnings(tmp_path):
