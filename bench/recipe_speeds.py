@@ -16,7 +16,7 @@ from fastai.callback.core import Callback, CancelFitException
 
 from fastseq.bench import bench_train
 from fastseq.callbacks import TeacherForcing
-from fastseq.config import TrainConfig, learner_options
+from fastseq.config import RECIPES, TrainConfig, learner_options
 from fastseq.data import Seq2SeqDataLoaders
 from fastseq.datasets import read_tsv
 from fastseq.learner import seq2seq_learner
@@ -29,6 +29,7 @@ VARIANTS = {   # TrainConfig overrides over the default recipe; the data side (t
     'student shape': dict(model=dict(emb_sz_tgt=192, n_layers_dec=1)),
     'bs 250': dict(bs=250),
     'spm 4000': dict(tokenizer='spm', vocab_sz=4000),
+    **{f"recipe {name}": options for name, options in RECIPES.items() if options},   # fastseq.config.RECIPES
 }
 
 

@@ -46,7 +46,7 @@ def load_bundle(path, device='cpu'):
                              f"{len(proc.tgt_vocab)}")
     model = _load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval()
     translator = Translator(model, proc, trained_in=meta.get('trained_in'),
-                            casual_learnt=meta.get('casual_learnt', False))
+                            casual_learnt=meta.get('casual_learnt', False), recipe=meta.get('recipe'))
     return translator.quantize() if meta.get('int8') else translator
 
 
@@ -56,7 +56,7 @@ def _bundle_meta(t):
     return {'format': BUNDLE_FORMAT, 'format_version': BUNDLE_VERSION, 'fastseq_version': __version__,
             'config': t.model.config.to_dict(), 'src': side(p.src_tok, p.src_vocab),
             'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8, 'trained_in': t.trained_in,
-            'casual_learnt': t.casual_learnt}
+            'casual_learnt': t.casual_learnt, 'recipe': t.recipe}
 
 
 def _read_meta(path):

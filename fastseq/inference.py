@@ -205,11 +205,12 @@ class Translator:
     """A model with its tokenizers and vocabularies (saved and loaded as a pickle-free bundle by `fastseq.bundle`).
     `copy_unk` and `precision` are the defaults of `translate` (`translate_texts`); `casual_learnt`, whether the model
     was trained on pairs retyped as people type, is passed to it; `trained_in` records the precision
-    the model was trained in ('fp32', 'bf16', 'fp16'; None where unknown)."""
-    def __init__(self, model, processor, copy_unk=True, precision='auto', trained_in=None, casual_learnt=False):
+    the model was trained in ('fp32', 'bf16', 'fp16'; None where unknown), `recipe` the recipe `train` chose."""
+    def __init__(self, model, processor, copy_unk=True, precision='auto', trained_in=None, casual_learnt=False,
+                 recipe=None):
         self.model, self.processor, self.float_model = model, processor, None
         self.copy_unk, self.precision, self.trained_in = copy_unk, precision, trained_in
-        self.casual_learnt = casual_learnt
+        self.casual_learnt, self.recipe = casual_learnt, recipe
 
     @property
     def int8(self): return self.float_model is not None

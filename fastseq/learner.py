@@ -45,8 +45,9 @@ def seq2seq_splitter(model):
 
 class Seq2SeqLearner(Learner):
     """A `Learner` that can translate raw text and export atomically; `trained_in` is the precision `train` chose,
-    `casual_learnt` whether its training pairs were retyped as people type (`augment_casual`)."""
-    trained_in = None
+    `recipe` the recipe it trained (`RecipeChoice.to_dict`), `casual_learnt` whether its training pairs were retyped
+    as people type (`augment_casual`)."""
+    trained_in = recipe = None
     @property
     def casual_learnt(self): return getattr(self.dls, 'stats', {}).get('casual_share', 0) > 0
 
@@ -65,7 +66,7 @@ class Seq2SeqLearner(Learner):
     def translator(self):
         "A `Translator` over this learner's model and text processing (it shares the model's weights)."
         return Translator(get_model(self.model), self.dls.processor, trained_in=self.trained_in,
-                          casual_learnt=self.casual_learnt)
+                          casual_learnt=self.casual_learnt, recipe=self.recipe)
 
     def translate(self, texts, beam=1, bs=64, **kwargs):
         "Translations of a string or a list of strings: greedy (beam=1) or beam search; see `translate_texts`."

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import asdict, is_dataclass
 
 import pandas as pd
 import torch
@@ -27,6 +28,7 @@ from .interpret import save_figure
 from .learner import seq2seq_learner
 from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
 from .precision import precision_callbacks, precision_label, prepare_device, resolve_precision
+from .recipe import MIN_BUDGET, RecipeChoice, choose_recipe, default_speed, full_epoch_minutes, recipe_options
 from .warm_start import warm_start, warm_start_line
 
 __all__ = ['training_device', 'train', 'evaluate', 'evaluation_line',
@@ -135,12 +137,19 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     (with `data_tgt`), a DataFrame, or 'phrasebook'; `valid`: a file or DataFrame (default: a `valid_pct` split).
     `options` are `TrainConfig` fields over the values of `preset` ('default', 'lesson', 'demo', 'tatoeba', 'student').
     Process 0 exports to `out`, keeping a checkpoint beside it after every epoch (`resume=True` continues it)."""
-    c = TrainConfig.from_preset(preset, **options)
+    c = _config(preset, options)
     _check_options(c)
     set_seed(c.seed)  # the same seed in every process: the same data order, vocabulary and initial weights
     out, rank0 = Path(c.out).absolute(), rank_distrib() == 0
     dls = _dataloaders(data, valid, c, out.parent, training_device(c.device))
+    recipe = _recipe_choice(c, options, preset, dls)
+    if rank0 and (c.time_budget or c.recipe != 'auto'): print(recipe.line())
+    if recipe.name != 'default' or recipe.measured_now:   # the measurement drew from the seeded generators
+        c = _config(preset, {**options, 'recipe': recipe.name})
+        set_seed(c.seed)
+        dls = _dataloaders(data, valid, c, out.parent, dls.device)
     learn = plain_progress(seq2seq_learner(dls, path=out.parent, **learner_options(c)))
+    learn.recipe = recipe.to_dict()
     if c.init: _warm_start(learn, c.init, rank0)
     plot_dir = Path(c.plot_dir) if c.plot_dir and rank0 else None
     precision = learn.trained_in = _run_precision(c, dls, checkpoint_path(out), learn.model.config)
@@ -158,6 +167,38 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
         print('int8 ' + evaluation_line(evaluate(load_translator(bundle), learn.valid_pairs(), tgt=c.tgt,
                                                  beam=c.eval_beam)))
     return learn
+
+
+def _config(preset, options):
+    "The `TrainConfig` of `preset` with `options` over the values of the recipe they name (none: 'auto')."
+    name = options.get('recipe', 'auto')
+    return TrainConfig.from_preset(preset, **(options if name == 'auto' else recipe_options(name, options)))
+
+
+# options of `train` that choose what a recipe would (and the model's sizes): given, they stand and the default trains
+_RECIPE_OPTIONS = ('tokenizer', 'vocab_sz', 'joint_vocab', 'init', 'stream_cache', 'epochs')
+
+
+def _recipe_choice(c: TrainConfig, options, preset, dls):
+    "The recipe to train: the one asked for, or with 'auto' the one `choose_recipe` takes at this machine's speed."
+    if c.recipe != 'auto': return RecipeChoice(c.recipe, reason='asked for')
+    given = _given_recipe_options(options)
+    reason = ('no time budget' if not c.time_budget else 'the table is of CPUs' if dls.device.type != 'cpu' else
+              f"budgets under {MIN_BUDGET} min keep it" if c.time_budget < MIN_BUDGET else
+              f"the {preset} preset" if preset != 'default' else f"{', '.join(given)} given" if given else None)
+    if reason: return RecipeChoice('default', reason=reason)
+    precision = resolve_precision(c.precision, dls.device, vocab=len(dls.processor.tgt_vocab))   # the default's
+    tok_per_s, measured_now = default_speed(dls, precision)
+    choice = choose_recipe(full_epoch_minutes(dls, tok_per_s), c.time_budget, precision)
+    choice.tok_per_s, choice.measured_now = tok_per_s, measured_now
+    return choice
+
+
+def _given_recipe_options(options):
+    "The flags among `options` that decide what a recipe would: the model's fields and `_RECIPE_OPTIONS`."
+    model = options.get('model') or {}
+    names = [*(asdict(model) if is_dataclass(model) else model), *(o for o in _RECIPE_OPTIONS if o in options)]
+    return [f"--{name.replace('_', '-')}" for name in names]
 
 
 def _warm_start(learn, path, verbose):

@@ -1,0 +1,43 @@
+"""The table `fastseq.recipe` chooses from, fitted to measured 30- and 12-minute runs (docs/results.md): the default
+recipe's BLEU against the passes over Tatoeba its budget fitted (least squares in ln passes), and each other recipe's
+distance from that curve. Prints what `fastseq/recipe.py` holds as CURVE and OFFSETS:
+
+    python bench/recipe_table.py
+"""
+import numpy as np
+
+# (recipe, budget in minutes, full epochs' minutes, BLEU valid lc-tok beam 5, where)
+RUNS = [
+    ('default', 12, [5 + 39 / 60, 5 + 58 / 60], 51.9, 'Intel Xeon with AMX, bf16'),
+    ('default', 30, [5.7, 6 + 2 / 60, 6 + 14 / 60, 5 + 59 / 60, 6 + 1 / 60], 55.5, 'Intel Xeon with AMX, bf16'),
+    ('default', 30, [6., 5 + 49 / 60, 6 + 7 / 60, 6.25, 5 + 46 / 60], 55.9, 'Intel Xeon with AMX, bf16, seed 7'),
+    ('default', 30, [6.2, 6.4, 6 + 40 / 60, 6 + 22 / 60], 55.7, 'AMD EPYC with AVX512-BF16, bf16'),
+    ('default', 30, [8 + 22 / 60, 8 + 21 / 60, 8 + 38 / 60], 54.5, 'Intel Xeon with AMX, bf16, a slow hour'),
+    ('default', 30, [8 + 59 / 60, 9.4, 7 + 46 / 60], 54.3, 'the same, --casual-share 0'),
+    ('default', 30, [12.4], 53.2, 'AMD EPYC with AVX2, fp32 (epochs of 11.6-13.2 min)'),
+    ('default', 30, [12.4], 52.6, 'the same, torch 2.14'),
+    ('default', 30, [15 + 34 / 60, 14 + 28 / 60], 51.2, 'Intel Xeon with AMX held to AVX2, fp32'),
+    ('small', 30, [9 + 1 / 60, 6.7, 6 + 32 / 60, 6 + 14 / 60], 50.1, 'Intel Xeon with AMX held to AVX2, fp32'),
+    ('compact', 20, [9 + 27 / 60, 9 + 25 / 60], 46.9, 'Intel Xeon with AMX held to AVX2, fp32'),
+]
+
+
+def passes(budget, epochs): return budget / np.mean(epochs)
+
+
+def fit(runs):
+    "CURVE (a, b) of BLEU = a + b ln(passes) over the default's runs, and each other recipe's mean distance from it."
+    x = np.array([np.log(passes(b, e)) for r, b, e, _, _ in runs if r == 'default'])
+    y = np.array([bleu for r, _, _, bleu, _ in runs if r == 'default'])
+    b, a = np.polyfit(x, y, 1)
+    offsets = {}
+    for r, budget, epochs, bleu, _ in runs:
+        if r != 'default': offsets.setdefault(r, []).append(bleu - (a + b * np.log(passes(budget, epochs))))
+    return (round(float(a), 2), round(float(b), 2)), {r: round(float(np.mean(d)), 2) for r, d in offsets.items()}
+
+
+if __name__ == '__main__':
+    for r, budget, epochs, bleu, where in RUNS:
+        print(f"{r:8} {budget:3} min  {passes(budget, epochs):4.2f} passes  {bleu:.1f}  {where}")
+    curve, offsets = fit(RUNS)
+    print(f"CURVE = {curve}\nOFFSETS = {offsets}")
