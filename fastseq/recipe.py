@@ -81,8 +81,9 @@ def choose_recipe(epoch_minutes, budget, precision='fp32'):
 
 def recipe_options(name, options):
     "`options` (a `train` call's) over recipe `name`'s: the model's fields merged, the caller's winning."
-    recipe = dict(RECIPES[name])
-    model = {**recipe.pop('model', {}), **options.get('model', {})}
+    recipe, given = dict(RECIPES[name]), options.get('model') or {}
+    if not isinstance(given, dict): return {**recipe, **options}            # a whole `Architecture`: the caller's
+    model = {**recipe.pop('model', {}), **given}
     return {**recipe, **options, **({'model': model} if model else {})}
 
 
@@ -97,13 +98,20 @@ def default_speed(dls, precision, seconds=SPEED_SECONDS):
     """Target tokens/s of the default recipe on this machine in `precision`, and whether it was measured now: read from
     fastseq's cache folder, else trained on `dls` for `seconds` (as `fastseq bench` trains) and kept there."""
     path, key = cache_dir('speeds.json'), machine_key(precision)
-    known = json.loads(path.read_text(encoding='utf-8')) if path.exists() else {}
+    known = _read_speeds(path)
     if key in known: return known[key], False
     config = TrainConfig.from_preset('default', vecs_src='none', vecs_tgt='none')  # vectors change no speed
     _, out = bench_train(dls, seconds, precision, warmup=5, config=config)
     known[key] = round(out['tgt_tok_per_s'])
     with atomic_path(path) as tmp: tmp.write_text(json.dumps(known, indent=1), encoding='utf-8')
     return known[key], True
+
+
+def _read_speeds(path):
+    "The speeds kept at `path`; none where it is missing or unreadable (it is measured again and rewritten)."
+    try: known = json.loads(path.read_text(encoding='utf-8'))
+    except (OSError, ValueError): return {}
+    return known if isinstance(known, dict) else {}
 
 
 def full_epoch_minutes(dls, tok_per_s):

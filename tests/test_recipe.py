@@ -9,6 +9,7 @@ import torch
 import fastseq
 from fastseq import recipe, training
 from fastseq.config import RECIPES
+from fastseq.model import Architecture
 from fastseq.recipe import MARGIN, choose_recipe, expected_bleu, machine_key
 
 
@@ -37,6 +38,8 @@ def test_the_speed_is_measured_once_per_machine_and_precision(small_dls, tmp_pat
     assert recipe.default_speed(small_dls, 'fp32') == (1000, False)
     assert recipe.default_speed(small_dls, 'bf16') == (5000, True)
     assert json.loads((tmp_path / 'speeds.json').read_text()) == {machine_key('fp32'): 1000, machine_key('bf16'): 5000}
+    (tmp_path / 'speeds.json').write_text('{"cut sho')                     # a damaged file is measured again
+    assert recipe.default_speed(small_dls, 'fp32') == (9000, True)
 
 
 @pytest.mark.parametrize('options, reason', [
@@ -67,3 +70,10 @@ def test_train_follows_the_machines_speed_and_records_the_recipe(tmp_path, monke
     assert f"recipe for 0.02 min on this CPU: {chosen['name']} — " in capsys.readouterr().out
     assert fastseq.load_translator(tmp_path / 'm.pkl').recipe == chosen
     assert fastseq.load_translator(tmp_path / 'bundle').recipe == chosen
+
+
+def test_a_recipe_asked_for_by_name_gives_way_to_the_callers_options():
+    c = training._config('default', dict(recipe='small', model=dict(n_hid_enc=64), vocab_sz=2000))
+    assert (c.tokenizer, c.vocab_sz, c.model.n_hid_enc, c.model.n_layers_dec) == ('spm', 2000, 64, 1)
+    c = training._config('default', dict(recipe='small', model=Architecture(n_hid_enc=64)))
+    assert c.tokenizer == 'spm' and c.model == Architecture(n_hid_enc=64)
