@@ -1,4 +1,4 @@
-"""The table `fastseq.recipe` chooses from, fitted to measured 30- and 12-minute runs (docs/results.md): the default
+"""The table `fastseq.recipe` chooses from, fitted to measured runs of 12, 20 and 30 minutes (docs/results.md): the
 recipe's BLEU against the passes over Tatoeba its budget fitted (least squares in ln passes), and each other recipe's
 distance from that curve. Prints what `fastseq/recipe.py` holds as CURVE and OFFSETS:
 
