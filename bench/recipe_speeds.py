@@ -24,6 +24,7 @@ from fastseq.precision import precision_callbacks, resolve_precision
 
 VARIANTS = {   # TrainConfig overrides over the default recipe; the data side (tokenizer) builds its own DataLoaders
     'default': {},
+    'whole vocabulary': dict(shortlist=0),   # the training softmax over every target word, as before the shortlist
     'decoder 1 layer': dict(model=dict(n_layers_dec=1)),
     'target side 192': dict(model=dict(emb_sz_tgt=192)),
     'student shape': dict(model=dict(emb_sz_tgt=192, n_layers_dec=1)),
@@ -56,7 +57,7 @@ def profile(dls, c: TrainConfig, precision, n=10):
     learn = seq2seq_learner(dls, metrics=[], **learner_options(c))
     m = learn.model.config
     precision = resolve_precision(precision, dls.device, m.n_hid_dec, m.tgt_vocab)      # as `bench_train` does
-    cbs = [TeacherForcing(c.tf_start, c.tf_end), *precision_callbacks(precision, dls.device)]
+    cbs = [TeacherForcing(c.tf_start, c.tf_end), *precision_callbacks(precision, dls.device, c.shortlist)]
     with learn.no_logging(), learn.no_bar():
         learn.fit(1, float(c.lr), cbs=[*cbs, _Stop(5)])
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:

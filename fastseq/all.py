@@ -26,6 +26,7 @@ from .model import Architecture, BahdanauDecoder, Decoder, Encoder, Ensemble, Lu
 from .pairs import PairDataset
 from .placeholders import copy_unknown, protect, restore
 from .sentences import split_sentences
+from .shortlist import ShortlistLoss
 from .precision import Autocast, ProjectionAutocast, precision_callbacks, resolve_precision
 from .tokenize import TOKENIZERS, Seq2SeqTokenizer, SubwordTokenizer, train_sentencepiece
 from .config import PRESETS, TrainConfig, learner_options
@@ -54,5 +55,6 @@ __all__ = ['load_learner', 'AdditiveAttention', 'DotAttention', 'GeneralAttentio
            'Architecture', 'BahdanauDecoder',
            'Decoder', 'Encoder', 'LuongDecoder', 'Seq2SeqConfig', 'Seq2SeqRNN', 'PairDataset', 'Seq2SeqTokenizer',
            'precision_callbacks', 'resolve_precision', 'ProjectionAutocast', 'FusedProjectionLoss',
+           'ShortlistLoss',
            'PRESETS', 'TrainConfig', 'evaluate', 'evaluation_line', 'learner_options', 'run_demo', 'train',
            'distill', 'translate_corpus', 'Vocab', 'warm_start']

@@ -2,6 +2,7 @@
 matmul peak, so a speed claim comes with the command and the machine that produced it."""
 import resource
 import time
+from dataclasses import replace
 
 import torch
 from fastai.callback.progress import ProgressCallback
@@ -13,6 +14,7 @@ from .decode import decode_batch
 from .inference import Translator
 from .learner import seq2seq_learner
 from .fused import FusedProjectionLoss
+from .shortlist import ShortlistLoss
 from .precision import decoding_dtype, precision_callbacks, prepare_device, resolve_precision
 from .config import TrainConfig, learner_options
 
@@ -73,7 +75,8 @@ def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True, 
     c = learn.model.config
     precision = resolve_precision(precision, dls.device, c.n_hid_dec, c.tgt_vocab)
     cbs = [TeacherForcing(config.tf_start, config.tf_end), meter] + [
-        cb for cb in precision_callbacks(precision, dls.device) if fused_loss or type(cb) is not FusedProjectionLoss]
+        cb for cb in precision_callbacks(precision, dls.device, config.shortlist)
+        if fused_loss or type(cb) is not FusedProjectionLoss]
     if dls.device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     with learn.no_logging(): learn.fit(1000, float(config.lr), cbs=cbs)
     if meter.elapsed == 0: raise ValueError("the training data ran out before the benchmark's warm-up batches ended")
@@ -83,7 +86,8 @@ def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True, 
     out = {'tgt_tok_per_s': tok_s, 'src_tok_per_s': meter.src / meter.elapsed, 'batches': meter.n,
            'seconds': meter.elapsed, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            'params': sum(p.numel() for p in learn.model.parameters()), 'flops_per_tgt_tok': flops,
-           'gflops': tok_s * flops / 1e9, 'precision': precision}
+           'gflops': tok_s * flops / 1e9, 'precision': precision,
+           'shortlist': next((cb.n_frequent for cb in cbs if isinstance(cb, ShortlistLoss)), 0)}
     if dls.device.type == 'cuda': out['peak_gpu_mem_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
     return learn, out
 
@@ -110,16 +114,16 @@ def bench_decode(model, processor, texts, beams=(1, 5), bs=LESSON.bs, prefix='',
 
 
 def run_bench(data='phrasebook', valid=None, seconds=60., device='cpu', precision='auto', model=None, n_pairs=20000,
-              n_decode=2000, bs=LESSON.bs):
-    """The whole benchmark as one dict: data, then training for about half of `seconds`, then decoding of up to
-    `n_decode` validation sentences (with `model`, an exported learner, when given: its outputs have real lengths), on
-    a CPU also with int8 weights."""
+              n_decode=2000, bs=LESSON.bs, shortlist=LESSON.shortlist):
+    """The whole benchmark as one dict: data, then training for about half of `seconds` (fp32 on a CPU with the
+    softmax over a `shortlist` of target words, 0: all), then decoding of up to `n_decode` validation sentences (with
+    `model`, an exported learner, when given: its outputs have real lengths), on a CPU also with int8 weights."""
     device = torch.device(device)
     prepare_device(device)
     dls, data_out = bench_data(data, valid, n_pairs, device, bs)
     n = 2048 if device.type == 'cpu' else 8192
     peak_fp32, peak_bf16 = matmul_peak(device, torch.float32, n), matmul_peak(device, torch.bfloat16, n // 2)
-    learn, train = bench_train(dls, max(seconds / 2, 5.), precision)
+    learn, train = bench_train(dls, max(seconds / 2, 5.), precision, config=replace(LESSON, shortlist=shortlist))
     train['mfu'] = train['gflops'] / (peak_fp32 if train['precision'] == 'fp32' else peak_bf16)
     translator = learn.translator() if model is None else model
     translator.model.to(device)

@@ -136,6 +136,8 @@ def _add_bench(sub):
     p.add_argument('--precision', default='auto', choices=PRECISIONS,
                    help="training precision; 'auto' (default): as `fastseq train` chooses on this device")
     p.add_argument('--bs', type=int, default=125, help='sentences per training and decoding batch')
+    p.add_argument('--shortlist', type=int, default=TrainConfig.shortlist, metavar='N',
+                   help="training in fp32 on a CPU, the softmax's shortlist of target words (0: the whole vocabulary)")
     p.add_argument('--model', help='exported learner to decode with (default: the briefly trained benchmark model)')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of a table')
 
@@ -251,7 +253,7 @@ def bench(args):
     from .bench import run_bench
     model = load_translator(args.model, args.device) if args.model else None
     result = run_bench(args.data, args.valid, args.seconds, args.device, args.precision, model, args.n_pairs,
-                       bs=args.bs)
+                       bs=args.bs, shortlist=args.shortlist)
     if args.json: print(json.dumps(result)); return
     for key, value in _flatten(result):
         text = (f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3f}") if isinstance(value, float) else str(value)

@@ -61,6 +61,9 @@ class TrainConfig:
     epochs: int = option(None, 'epochs (default 8; with --time-budget at most this many)')
     lr: float = option(3e-3, "learning rate, or 'auto' to take lr_find's suggestion", type=str)
     bs: int = option(125, 'sentences per batch')
+    shortlist: int = option(2000, 'training in fp32 on a CPU, the softmax spans the N most frequent target words, '
+                            "each batch's and 1,000 drawn others (0: the whole vocabulary, which validation and "
+                            'decoding always use)', metavar='N')
     label_smoothing: float = option(0.1, 'label smoothing of the training loss (validation reports plain '
                                     'cross-entropy)', metavar='EPS')
     average: int = option(0, 'end with the mean of N weight snapshots taken over the last fifth of training (0: off)',

@@ -3,10 +3,9 @@ a CPU, where it measured faster; in fp32 it did not: docs/performance.md). Train
 projection (`forward(..., project=False)`) and `FusedProjectionCrossEntropy` projects and scores the step outputs
 chunk by chunk, with no (bs, tl, vocab) fp32 logits in memory; validation builds logits, which its metrics read."""
 import torch
-from fastai.callback.core import Callback
 from fastai.torch_core import get_model
 
-from .losses import smoothed_nll
+from .losses import StepOutputLoss, smoothed_nll
 
 __all__ = ['FusedProjectionCrossEntropy', 'fused_loss', 'FusedProjectionLoss']
 
@@ -68,22 +67,9 @@ def fused_loss(loss_func, out, hidden, targ, dtype=None):
                                              loss_func.pad_idx, loss_func.eps_for(hidden), dtype)
 
 
-class FusedProjectionLoss(Callback):
-    """Trains with `fused_loss`: for the training phase it swaps the learner's loss for the fused one (as fastai's
-    `MixUp` swaps its own) and asks the model for step outputs instead of logits (`project=False` as the batch's
-    fifth input, so the call still passes through `DistributedDataParallel`); the learner's loss, restored for
-    validation and however the fit ends, gives padding and smoothing."""
-    run_valid = False
-    def __init__(self, dtype=torch.bfloat16): self.dtype, self.swapped = dtype, None
-    def before_train(self):
-        self.swapped, self.learners_loss, self.learn.loss_func = self.learn, self.learn.loss_func, self.loss
-    def before_batch(self):
-        src, tgt, src_lens = self.xb
-        self.learn.xb = (src, tgt, src_lens, None, False)      # forward(src, tgt, src_lens, pr_force, project)
+class FusedProjectionLoss(StepOutputLoss):
+    """Trains with `fused_loss`, the projection's products in `dtype` (None: the weight's): the learner's loss, restored
+    for validation and however the fit ends, gives padding and smoothing."""
+    def __init__(self, dtype=torch.bfloat16): super().__init__(); self.dtype = dtype
     def loss(self, hidden, targ):
         return fused_loss(self.learners_loss, get_model(self.learn.model).decoder.out, hidden, targ, self.dtype)
-    def after_train(self): self.close_context()
-    def after_fit(self): self.close_context()
-    def close_context(self):
-        "Give the learner its loss back (kept as `swapped`: after a fit fastai detaches the callback from it)."
-        if self.swapped is not None: self.swapped.loss_func, self.swapped = self.learners_loss, None

@@ -2,9 +2,10 @@
 backward (`MaskedCrossEntropy`). `fastseq.fused` fuses it with the vocabulary projection."""
 import torch
 import torch.nn.functional as F
+from fastai.callback.core import Callback
 from fastai.losses import CrossEntropyLossFlat
 
-__all__ = ['align_lengths', 'smoothed_nll', 'MaskedCrossEntropy', 'Seq2SeqLoss']
+__all__ = ['align_lengths', 'smoothed_nll', 'MaskedCrossEntropy', 'Seq2SeqLoss', 'StepOutputLoss']
 
 
 def align_lengths(pred, targ, pad_idx):
@@ -64,3 +65,23 @@ class Seq2SeqLoss(CrossEntropyLossFlat):
     def eps_for(self, pred):
         "The label smoothing of a loss on `pred`: `smoothing` where a gradient will be taken, else 0 (plain CE)."
         return self.smoothing if torch.is_grad_enabled() and pred.requires_grad else 0.
+
+
+class StepOutputLoss(Callback):
+    """The base of a training loss that projects itself: for the training phase it swaps the learner's loss for its
+    own `loss(hidden, targ)` (as fastai's `MixUp` swaps its own) and asks the model for step outputs instead of logits
+    (`project=False` as the batch's fifth input, so the call still passes through `DistributedDataParallel`); the
+    learner's loss (`learners_loss` meanwhile) is back for validation and however the fit ends."""
+    run_valid = False
+    def __init__(self): self.swapped = None
+    def before_train(self):
+        self.swapped, self.learners_loss, self.learn.loss_func = self.learn, self.learn.loss_func, self.loss
+    def before_batch(self):
+        src, tgt, src_lens = self.xb
+        self.learn.xb = (src, tgt, src_lens, None, False)      # forward(src, tgt, src_lens, pr_force, project)
+    def loss(self, hidden, targ): raise NotImplementedError
+    def after_train(self): self.close_context()
+    def after_fit(self): self.close_context()
+    def close_context(self):
+        "Give the learner its loss back (kept as `swapped`: after a fit fastai detaches the callback from it)."
+        if self.swapped is not None: self.swapped.loss_func, self.swapped = self.learners_loss, None

@@ -11,6 +11,7 @@ from fastai.torch_core import get_model
 
 from .errors import OptionError
 from .fused import FusedProjectionLoss
+from .shortlist import ShortlistLoss
 
 __all__ = ['PRECISIONS', 'Autocast', 'ProjectionAutocast', 'precision_callbacks', 'resolve_precision',
            'cpu_precision', 'cpu_bf16_kind', 'cpu_info', 'cpu_vendor', 'cpu_model', 'CPU_BF16_TABLE', 'decoding_dtype',
@@ -51,11 +52,12 @@ class ProjectionAutocast(Callback):
         if self.target is not None: self.target.projection_dtype, self.target = None, None
 
 
-def precision_callbacks(precision, device):
+def precision_callbacks(precision, device, shortlist=0):
     """The callbacks that train in `precision` ('fp32', 'bf16' or 'fp16', as `resolve_precision` returns) on `device`:
     bf16 autocasts every product but the recurrent cells' on a GPU; on a CPU it is the vocabulary projection alone,
-    fused with the loss in training."""
-    if precision == 'fp32': return []
+    fused with the loss in training. fp32 on a CPU trains the softmax over a `shortlist` of target words (0: all)."""
+    if precision == 'fp32':
+        return [ShortlistLoss(shortlist)] if shortlist and torch.device(device).type == 'cpu' else []
     if precision == 'bf16':
         if torch.device(device).type == 'cuda': return [Autocast(torch.bfloat16)]
         return [ProjectionAutocast(torch.bfloat16), FusedProjectionLoss(torch.bfloat16)]

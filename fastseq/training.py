@@ -128,6 +128,9 @@ def _check_options(c: TrainConfig):
     if c.resume and (c.freeze_epochs or c.time_budget):
         raise OptionError("resume cannot continue a run with freeze_epochs or time_budget", 'resume', 'freeze_epochs',
                           'time_budget')
+    if c.shortlist < 0:
+        raise OptionError(f"shortlist must be a number of words, or 0 for the whole vocabulary, got {c.shortlist}",
+                          'shortlist')
     _learning_rate(c.lr)
 
 
@@ -155,7 +158,8 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     precision = learn.trained_in = _run_precision(c, dls, checkpoint_path(out), learn.model.config)
     if rank0: print(f"training on {dls.device} in {precision_label(precision, dls.device)}"
                     + (" (auto)" if c.precision == 'auto' else ''))
-    cbs = [TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup), *precision_callbacks(precision, dls.device)]
+    cbs = [TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup),
+           *precision_callbacks(precision, dls.device, c.shortlist)]
     if c.average: cbs.append(AverageWeights(c.average))
     _fit(learn, c, cbs, checkpoint_path(out), plot_dir, precision)
     if not rank0: return learn                                             # one process writes files

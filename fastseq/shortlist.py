@@ -1,0 +1,62 @@
+"""The training softmax over a shortlist of the target vocabulary: the most frequent target words of the training data
+and every word of the batch's targets (Jean et al. 2015's batch vocabulary; Marian's frequent-word shortlist), so an
+fp32 step projects onto a fraction of the vocabulary's rows (docs/performance.md). Validation, metrics and decoding
+keep the whole vocabulary."""
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from fastai.torch_core import get_model
+
+from .losses import MaskedCrossEntropy, StepOutputLoss
+
+__all__ = ['frequent_targets', 'shortlist_loss', 'ShortlistLoss']
+
+SAMPLED = 1000   # rows drawn per batch from the words outside the shortlist
+
+
+def frequent_targets(ds, vocab_sz, n):
+    "Ids of the `n` most frequent tokens of `ds`'s targets (a `PairDataset`), ties broken by the lower id."
+    counts = np.zeros(vocab_sz, dtype=np.int64)
+    for block in ds.token_blocks('tgt'): counts += np.bincount(block, minlength=vocab_sz)[:vocab_sz]
+    return torch.from_numpy(np.sort(np.argsort(-counts, kind='stable')[:n]))
+
+
+def shortlist_loss(loss_func, out, hidden, targ, frequent, n_sampled=0):
+    """`loss_func` (a `Seq2SeqLoss`: padding, label smoothing) of the step outputs `hidden` (bs, tl, n_hid) projected by
+    `out` onto the rows of `frequent`, of the words in `targ` and of `n_sampled` others drawn uniformly (torch's
+    generator), whose logits gain log(others / n_sampled) for the words they stand for (a sampled softmax's
+    correction): without them the rare words' logits are never pushed down and decoding picks them too often."""
+    if hidden.shape[1] != targ.shape[1] or loss_func.func.reduction != 'mean': return loss_func(out(hidden), targ)
+    pad = targ.new_tensor([loss_func.pad_idx])
+    kept = torch.unique(torch.cat([frequent.to(targ.device), targ.flatten(), pad]))        # sorted
+    others = _others(out.weight.shape[0], kept)
+    sampled = others[torch.randperm(len(others), device=others.device)[:n_sampled]] if n_sampled else others[:0]
+    rows = torch.cat([kept, sampled])
+    bias = None if out.bias is None else out.bias[rows]
+    logits = F.linear(hidden.flatten(0, 1), out.weight[rows], bias).float()
+    if 0 < len(sampled) < len(others): logits[:, len(kept):] += math.log(len(others) / len(sampled))
+    sl_targ, sl_pad = torch.searchsorted(kept, targ.flatten()), int(torch.searchsorted(kept, pad))
+    return MaskedCrossEntropy.apply(logits, sl_targ, sl_pad, loss_func.eps_for(hidden))
+
+
+def _others(vocab_sz, kept):
+    "The ids of a vocabulary of `vocab_sz` not in `kept`."
+    outside = torch.ones(vocab_sz, dtype=torch.bool, device=kept.device)
+    outside[kept] = False
+    return outside.nonzero().squeeze(1)
+
+
+class ShortlistLoss(StepOutputLoss):
+    """Trains with `shortlist_loss` over the `n_frequent` most frequent target words of the training data, each batch's
+    and `n_sampled` others; validation keeps the learner's loss over the whole vocabulary."""
+    def __init__(self, n_frequent=2000, n_sampled=SAMPLED):
+        super().__init__()
+        self.n_frequent, self.n_sampled, self.frequent = n_frequent, n_sampled, None
+    def before_fit(self):
+        out = get_model(self.learn.model).decoder.out
+        self.frequent = frequent_targets(self.dls.train_ds, out.weight.shape[0], self.n_frequent)
+    def loss(self, hidden, targ):
+        return shortlist_loss(self.learners_loss, get_model(self.learn.model).decoder.out, hidden, targ,
+                              self.frequent, self.n_sampled)
