@@ -19,16 +19,16 @@ __all__ = ['RecipeChoice', 'choose_recipe', 'expected_bleu', 'recipe_options', '
            'full_epoch_minutes', 'SPEEDUPS', 'MIN_BUDGET']
 
 # each recipe's epoch against the default's (how many times faster), by what the default trains in on the CPU: fp32
-# held to AVX2, bf16 on an Intel Xeon with AMX, where the smaller recipes train in fp32 (bench/recipe_speeds.py;
-# docs/performance.md)
-SPEEDUPS = {'fp32': {'default': 1., 'compact': 1.49, 'small': 1.97},
+# held to AVX2 (each with the training shortlist), bf16 on an Intel Xeon with AMX, where the smaller recipes train in
+# fp32 (bench/recipe_speeds.py; docs/performance.md)
+SPEEDUPS = {'fp32': {'default': 1., 'compact': 1.37, 'small': 1.60},
             'bf16': {'default': 1., 'compact': 1.31, 'small': 1.65}}
 # BLEU (valid, lc-tok, beam 5) of the default recipe = CURVE[0] + CURVE[1] · ln(passes over Tatoeba in the budget),
 # fitted by bench/recipe_table.py to runs on three CPU kinds between 2 and 5 passes; flat beyond MAX_PASSES, where
 # nothing was measured
-CURVE, MAX_PASSES = (48.64, 4.5), 5.0
+CURVE, MAX_PASSES = (48.75, 4.43), 5.0
 # each other recipe's distance from that curve, measured held to AVX2 (bench/recipe_table.py)
-OFFSETS = {'default': 0., 'compact': -5.12, 'small': -5.01}
+OFFSETS = {'default': 0., 'compact': -5.18, 'small': -5.03}
 # a full training epoch (validation, forcing under 1, checkpoints) over the epoch `default_speed` predicts: 1.25,
 # 1.18 and 1.07 measured held to AVX2 for the three recipes (docs/results.md)
 TRAINING_OVERHEAD = 1.17
@@ -88,10 +88,11 @@ def recipe_options(name, options):
 
 
 def machine_key(precision):
-    "What identifies this machine's speed: the CPU, the kernels torch runs on it, its threads, torch and precision."
+    """What identifies this machine's speed: the CPU, the kernels torch runs on it, its threads, torch, precision and
+    the default's training shortlist."""
     return ' | '.join(map(str, (cpu_model() or platform.processor(), torch.backends.cpu.get_cpu_capability(),
                                 cpu_bf16_kind(), f"{torch.get_num_threads()} threads", f"torch {torch.__version__}",
-                                precision)))
+                                precision, f"shortlist {TrainConfig().shortlist}")))
 
 
 def default_speed(dls, precision, seconds=SPEED_SECONDS):
