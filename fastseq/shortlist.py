@@ -1,7 +1,7 @@
-"""The training softmax over a shortlist of the target vocabulary: the most frequent target words of the training data
-and every word of the batch's targets (Jean et al. 2015's batch vocabulary; Marian's frequent-word shortlist), so an
-fp32 step projects onto a fraction of the vocabulary's rows (docs/performance.md). Validation, metrics and decoding
-keep the whole vocabulary."""
+"""The training softmax over a shortlist of the target vocabulary: the most frequent target words of the training data,
+every word of the batch's targets (Jean et al. 2015's batch vocabulary; Marian's frequent-word shortlist) and others
+drawn at random (a sampled softmax), so an fp32 step projects onto a fraction of the vocabulary's rows
+(docs/performance.md). Validation, metrics and decoding keep the whole vocabulary."""
 import math
 
 import numpy as np

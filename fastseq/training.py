@@ -27,6 +27,7 @@ from .errors import OptionError
 from .interpret import save_figure
 from .learner import seq2seq_learner
 from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
+from .shortlist import ShortlistLoss
 from .precision import precision_callbacks, precision_label, prepare_device, resolve_precision
 from .recipe import MIN_BUDGET, RecipeChoice, choose_recipe, default_speed, full_epoch_minutes, recipe_options
 from .warm_start import warm_start, warm_start_line
@@ -156,10 +157,10 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     if c.init: _warm_start(learn, c.init, rank0)
     plot_dir = Path(c.plot_dir) if c.plot_dir and rank0 else None
     precision = learn.trained_in = _run_precision(c, dls, checkpoint_path(out), learn.model.config)
-    if rank0: print(f"training on {dls.device} in {precision_label(precision, dls.device)}"
-                    + (" (auto)" if c.precision == 'auto' else ''))
     cbs = [TeacherForcing(c.tf_start, c.tf_end, warmup=c.tf_warmup),
            *precision_callbacks(precision, dls.device, c.shortlist)]
+    if rank0: print(f"training on {dls.device} in {precision_label(precision, dls.device)}"
+                    + (" (auto)" if c.precision == 'auto' else '') + _shortlist_note(cbs, learn.model.config.tgt_vocab))
     if c.average: cbs.append(AverageWeights(c.average))
     _fit(learn, c, cbs, checkpoint_path(out), plot_dir, precision)
     if not rank0: return learn                                             # one process writes files
@@ -171,6 +172,14 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
         print('int8 ' + evaluation_line(evaluate(load_translator(bundle), learn.valid_pairs(), tgt=c.tgt,
                                                  beam=c.eval_beam)))
     return learn
+
+
+def _shortlist_note(cbs, vocab_sz):
+    "What the training line says of a `ShortlistLoss` among `cbs` that leaves words of the vocabulary out."
+    sl = next((cb for cb in cbs if isinstance(cb, ShortlistLoss)), None)
+    if sl is None or sl.n_frequent >= vocab_sz: return ''
+    return (f"; the loss's softmax over {sl.n_frequent:,} frequent target words of {vocab_sz:,}, each batch's and "
+            f"{sl.n_sampled:,} drawn (--shortlist 0: all)")
 
 
 def _config(preset, options):

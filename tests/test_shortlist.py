@@ -94,3 +94,9 @@ def test_a_negative_shortlist_is_refused_before_any_data_is_read():
     from fastseq.training import train
     with pytest.raises(OptionError, match='shortlist must be a number of words'):
         train('no-such-file.tsv', shortlist=-5)
+
+
+def test_the_training_line_names_a_shortlist_only_where_it_leaves_words_out():
+    from fastseq.training import _shortlist_note
+    assert '2,000 frequent target words of 9,385' in _shortlist_note([ShortlistLoss(2000)], 9385)
+    assert _shortlist_note([ShortlistLoss(2000)], 375) == '' and _shortlist_note([], 9385) == ''
