@@ -14,7 +14,7 @@ from .decode import decode_batch
 from .inference import Translator
 from .learner import seq2seq_learner
 from .fused import FusedProjectionLoss
-from .shortlist import ShortlistLoss
+from .shortlist import shortlist_callback
 from .precision import decoding_dtype, precision_callbacks, prepare_device, resolve_precision
 from .config import TrainConfig, learner_options
 
@@ -87,7 +87,7 @@ def bench_train(dls, seconds=30., precision='auto', warmup=10, fused_loss=True, 
            'seconds': meter.elapsed, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            'params': sum(p.numel() for p in learn.model.parameters()), 'flops_per_tgt_tok': flops,
            'gflops': tok_s * flops / 1e9, 'precision': precision,
-           'shortlist': next((cb.n_frequent for cb in cbs if isinstance(cb, ShortlistLoss)), 0)}
+           'shortlist': getattr(shortlist_callback(cbs), 'n_frequent', 0)}
     if dls.device.type == 'cuda': out['peak_gpu_mem_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
     return learn, out
 

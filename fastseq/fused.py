@@ -3,7 +3,6 @@ a CPU, where it measured faster; in fp32 it did not: docs/performance.md). Train
 projection (`forward(..., project=False)`) and `FusedProjectionCrossEntropy` projects and scores the step outputs
 chunk by chunk, with no (bs, tl, vocab) fp32 logits in memory; validation builds logits, which its metrics read."""
 import torch
-from fastai.torch_core import get_model
 
 from .losses import StepOutputLoss, smoothed_nll
 
@@ -72,4 +71,4 @@ class FusedProjectionLoss(StepOutputLoss):
     for validation and however the fit ends, gives padding and smoothing."""
     def __init__(self, dtype=torch.bfloat16): super().__init__(); self.dtype = dtype
     def loss(self, hidden, targ):
-        return fused_loss(self.learners_loss, get_model(self.learn.model).decoder.out, hidden, targ, self.dtype)
+        return fused_loss(self.learners_loss, self.projection, hidden, targ, self.dtype)

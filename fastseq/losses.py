@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
 from fastai.losses import CrossEntropyLossFlat
+from fastai.torch_core import get_model
 
 __all__ = ['align_lengths', 'smoothed_nll', 'MaskedCrossEntropy', 'Seq2SeqLoss', 'StepOutputLoss']
 
@@ -80,6 +81,8 @@ class StepOutputLoss(Callback):
         src, tgt, src_lens = self.xb
         self.learn.xb = (src, tgt, src_lens, None, False)      # forward(src, tgt, src_lens, pr_force, project)
     def loss(self, hidden, targ): raise NotImplementedError
+    @property
+    def projection(self): return get_model(self.learn.model).decoder.out     # the vocabulary projection it computes
     def after_train(self): self.close_context()
     def after_fit(self): self.close_context()
     def close_context(self):

@@ -7,11 +7,10 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-from fastai.torch_core import get_model
 
 from .losses import MaskedCrossEntropy, StepOutputLoss
 
-__all__ = ['frequent_targets', 'shortlist_loss', 'ShortlistLoss']
+__all__ = ['frequent_targets', 'shortlist_loss', 'ShortlistLoss', 'shortlist_callback']
 
 SAMPLED = 1000   # rows drawn per batch from the words outside the shortlist
 
@@ -55,8 +54,11 @@ class ShortlistLoss(StepOutputLoss):
         super().__init__()
         self.n_frequent, self.n_sampled, self.frequent = n_frequent, n_sampled, None
     def before_fit(self):
-        out = get_model(self.learn.model).decoder.out
-        self.frequent = frequent_targets(self.dls.train_ds, out.weight.shape[0], self.n_frequent)
+        self.frequent = frequent_targets(self.dls.train_ds, self.projection.weight.shape[0], self.n_frequent)
     def loss(self, hidden, targ):
-        return shortlist_loss(self.learners_loss, get_model(self.learn.model).decoder.out, hidden, targ,
-                              self.frequent, self.n_sampled)
+        return shortlist_loss(self.learners_loss, self.projection, hidden, targ, self.frequent, self.n_sampled)
+
+
+def shortlist_callback(cbs):
+    "The `ShortlistLoss` among callbacks `cbs`, or None."
+    return next((cb for cb in cbs if isinstance(cb, ShortlistLoss)), None)

@@ -27,7 +27,7 @@ from .errors import OptionError
 from .interpret import save_figure
 from .learner import seq2seq_learner
 from .metrics import corpus_bleu, corpus_chrf, tokenized_bleu
-from .shortlist import ShortlistLoss
+from .shortlist import shortlist_callback
 from .precision import precision_callbacks, precision_label, prepare_device, resolve_precision
 from .recipe import MIN_BUDGET, RecipeChoice, choose_recipe, default_speed, full_epoch_minutes, recipe_options
 from .warm_start import warm_start, warm_start_line
@@ -176,7 +176,7 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
 
 def _shortlist_note(cbs, vocab_sz):
     "What the training line says of a `ShortlistLoss` among `cbs` that leaves words of the vocabulary out."
-    sl = next((cb for cb in cbs if isinstance(cb, ShortlistLoss)), None)
+    sl = shortlist_callback(cbs)
     if sl is None or sl.n_frequent >= vocab_sz: return ''
     return (f"; the loss's softmax over {sl.n_frequent:,} frequent target words of {vocab_sz:,}, each batch's and "
             f"{sl.n_sampled:,} drawn (--shortlist 0: all)")
