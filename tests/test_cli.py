@@ -44,10 +44,10 @@ def test_translate_arguments_and_stdin_keep_order(exported):
     texts = ['Le chat noir.', 'Où est la gare ?', '', 'Je vois trois chiens.']
     by_args = call('translate', exported, *texts).stdout.splitlines()
     assert len(by_args) == 4 and by_args[2] == ''
-    by_stdin = run_cli('translate', str(exported), '--bs', '1', stdin='\n'.join(texts) + '\n').stdout.splitlines()
+    by_stdin = call('translate', exported, '--bs', '1', stdin='\n'.join(texts) + '\n').stdout.splitlines()
     assert by_stdin == by_args
     again = run_cli('translate', str(exported), '--bs', '1', stdin='\n'.join(texts) + '\n').stdout.splitlines()
-    assert again == by_stdin                                   # the same input, model and machine: the same output
+    assert again == by_stdin                          # the same input, model and machine, in a new process: the same
     flags_first = call('translate', exported, '--beam', '2', '--int8', *texts[:2])
     flags_between = call('translate', exported, texts[0], '--beam', '2', texts[1], '--int8')
     assert flags_first.returncode == flags_between.returncode == 0, flags_first.stderr + flags_between.stderr
