@@ -73,19 +73,19 @@ class _Stop(Callback):
         if self.seen >= self.n: raise CancelFitException()
 
 
-def _config(**variant):
+def variant_config(**variant):
     "The default recipe with `variant`, without word vectors (they change no speed, and training them takes minutes)."
     return TrainConfig.from_preset('default', vecs_src='none', vecs_tgt='none', **variant)
 
 
 def main(data, seconds, rounds, precision, names, show_profile):
     df, built = read_tsv(data, 'fr', 'en'), {}
-    configs = {n: _config(**VARIANTS[n]) for n in names}
+    configs = {n: variant_config(**VARIANTS[n]) for n in names}
     dls = {n: dataloaders(df, c, built) for n, c in configs.items()}
     print(json.dumps({'cpu': platform.processor(), 'capability': torch.backends.cpu.get_cpu_capability(),
                       'threads': torch.get_num_threads()}))
     if show_profile:
-        c = _config()
+        c = variant_config()
         print(profile(dataloaders(df, c, built), c, precision))
     for r in range(rounds):
         for n, c in configs.items():
