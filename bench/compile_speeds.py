@@ -7,7 +7,6 @@ done before the clock starts. Run it with the environment of the CPU to imitate:
     PYTHONPATH=. python bench/compile_speeds.py ../shared/data/fra-eng/train.tsv --precision fp32
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 PYTHONPATH=. python ...
 """
-import argparse
 import json
 import time
 
@@ -15,7 +14,7 @@ import torch
 
 import fastseq.bench
 from fastseq.datasets import read_tsv
-from recipe_speeds import dataloaders, epoch_minutes, variant_config
+from recipe_speeds import dataloaders, epoch_minutes, speed_parser, variant_config
 
 PARTS = {'none': (), 'attention scores': ('scores',), 'decoder run': ('run',),
          'decoder run and encoder': ('run', 'enc')}
@@ -56,11 +55,5 @@ def main(data, seconds, rounds, precision, names):
 
 
 if __name__ == '__main__':
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('data')
-    p.add_argument('--seconds', type=float, default=45)
-    p.add_argument('--rounds', type=int, default=1)
-    p.add_argument('--precision', default='auto')
-    p.add_argument('--variants', nargs='*', default=list(PARTS), choices=list(PARTS))
-    a = p.parse_args()
+    a = speed_parser(__doc__, PARTS, seconds=45, rounds=1).parse_args()
     main(a.data, a.seconds, a.rounds, a.precision, a.variants)

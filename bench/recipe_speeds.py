@@ -96,13 +96,19 @@ def main(data, seconds, rounds, precision, names, show_profile):
                               'tgt_vocab': len(dls[n].processor.tgt_vocab), 'params': out['params']}), flush=True)
 
 
-if __name__ == '__main__':
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def speed_parser(doc, variants, seconds=40, rounds=2):
+    "The options that this script and the ones built on it share: the data, the time and rounds, precision, variants."
+    p = argparse.ArgumentParser(description=doc.split('\n\n')[0])
     p.add_argument('data')
-    p.add_argument('--seconds', type=float, default=40)
-    p.add_argument('--rounds', type=int, default=2)
+    p.add_argument('--seconds', type=float, default=seconds)
+    p.add_argument('--rounds', type=int, default=rounds)
     p.add_argument('--precision', default='auto')
-    p.add_argument('--variants', nargs='*', default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument('--variants', nargs='*', default=list(variants), choices=list(variants))
+    return p
+
+
+if __name__ == '__main__':
+    p = speed_parser(__doc__, VARIANTS)
     p.add_argument('--profile', action='store_true')
     a = p.parse_args()
     main(a.data, a.seconds, a.rounds, a.precision, a.variants, a.profile)
