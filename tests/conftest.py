@@ -31,12 +31,6 @@ def cache_folder(tmp_path_factory):
     return os.environ['FASTSEQ_CACHE']
 
 
-def pytest_xdist_auto_num_workers(config):
-    """`-n auto`: a worker per core and one more, since the workers often wait on processes they started (the command
-    in a new process, notebook kernels, servers) and a third keeps two cores busier (CONTRIBUTING.md)."""
-    return (os.cpu_count() or 1) + 1
-
-
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
     "Under pytest-xdist, the tests that use the demo model run in one worker, which trains it once."

@@ -282,10 +282,10 @@ def overload(url, bodies, headers, rounds=3):
 @pytest.mark.xdist_group('guarded')
 def test_overload_is_refused_at_once_the_admitted_are_answered_right_and_health_stays_quick(guarded):
     """300 clients sending 64 texts each, all at once and three times in a row, against a queue of 128 texts: the
-    admitted get their own translations, the rest 503 with Retry-After without waiting for the queue: every refusal
-    before the quickest admitted answer, which waits for the 1.5-s gathering of its batch, and half of them within a
-    fifth of that (the event loop's time for 300 requests at once, with the other tests' load beside it; the burst's
-    figures on a quiet machine are in docs/serving.md); a probe in another process gets /health within 200 ms."""
+    admitted get their own translations, the rest 503 with Retry-After without waiting for the queue: all within the
+    1.5-s gathering of a batch that a queued request waits for, half of them within a fifth of it (the event loop's
+    time for 300 requests at once, with the other tests' load beside it; the burst's figures on a quiet machine are in
+    docs/serving.md); a probe in another process gets /health within a third of it."""
     proc, url, translator, _ = guarded()
     pid = proc.pid
     requests = [[SENTENCES[(7 * i + k) % 100] for k in range(64)] for i in range(300)]   # 100 sentences, in 300 orders
@@ -301,10 +301,9 @@ def test_overload_is_refused_at_once_the_admitted_are_answered_right_and_health_
     assert all(a[2]['translations'] == [expected[t] for t in requests[i]] for i, a in admitted)
     assert all(status == 503 and int(head['retry-after']) >= 1 and 'the server is busy' in body['error']
                for status, head, body, _ in refused)
-    waits, quickest_admitted = sorted(seconds for *_, seconds in refused), min(a[3] for _, a in admitted)
-    assert quickest_admitted >= GATHER and waits[len(waits) // 2] < GATHER / 5 and waits[-1] < quickest_admitted, (
-        waits[len(waits) // 2], waits[-1], quickest_admitted)
-    assert max(seen) < 0.2 and len(seen) > 50
+    waits = sorted(seconds for *_, seconds in refused)
+    assert waits[len(waits) // 2] < GATHER / 5 and waits[-1] < GATHER, (waits[len(waits) // 2], waits[-1])
+    assert max(seen) < GATHER / 3 and len(seen) > 50, max(seen)
     assert rss_mb(pid) - before < 200
 
 
