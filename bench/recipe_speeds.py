@@ -21,6 +21,7 @@ from fastseq.data import Seq2SeqDataLoaders
 from fastseq.datasets import read_tsv
 from fastseq.learner import seq2seq_learner
 from fastseq.precision import precision_callbacks, resolve_precision
+from fastseq.recipe import pass_minutes, speed_config
 
 VARIANTS = {   # TrainConfig overrides over the default recipe; the data side (tokenizer) builds its own DataLoaders
     'default': {},
@@ -47,11 +48,6 @@ def _dataloaders(df, c):
                                       device=torch.device('cpu'))
 
 
-def epoch_minutes(dls, out):
-    "Minutes one epoch of `dls`' training pairs takes at the measured target tokens/s."
-    return float(dls.train_ds.tgt_lens.sum()) / out['tgt_tok_per_s'] / 60
-
-
 def profile(dls, c: TrainConfig, precision, n=10):
     "The 15 operators with the most self CPU time over `n` training batches of `c`, after 5 warm-up batches."
     learn = seq2seq_learner(dls, metrics=[], **learner_options(c))
@@ -73,26 +69,21 @@ class _Stop(Callback):
         if self.seen >= self.n: raise CancelFitException()
 
 
-def variant_config(**variant):
-    "The default recipe with `variant`, without word vectors (they change no speed, and training them takes minutes)."
-    return TrainConfig.from_preset('default', vecs_src='none', vecs_tgt='none', **variant)
-
-
 def main(data, seconds, rounds, precision, names, show_profile):
     df, built = read_tsv(data, 'fr', 'en'), {}
-    configs = {n: variant_config(**VARIANTS[n]) for n in names}
+    configs = {n: speed_config(**VARIANTS[n]) for n in names}
     dls = {n: dataloaders(df, c, built) for n, c in configs.items()}
     print(json.dumps({'cpu': platform.processor(), 'capability': torch.backends.cpu.get_cpu_capability(),
                       'threads': torch.get_num_threads()}))
     if show_profile:
-        c = variant_config()
+        c = speed_config()
         print(profile(dataloaders(df, c, built), c, precision))
     for r in range(rounds):
         for n, c in configs.items():
             _, out = bench_train(dls[n], seconds, precision, config=c)
             print(json.dumps({'round': r, 'variant': n, 'precision': out['precision'],
                               'tgt_tok_per_s': round(out['tgt_tok_per_s']),
-                              'epoch_min': round(epoch_minutes(dls[n], out), 2),
+                              'epoch_min': round(pass_minutes(dls[n], out['tgt_tok_per_s']), 2),
                               'tgt_vocab': len(dls[n].processor.tgt_vocab), 'params': out['params']}), flush=True)
 
 

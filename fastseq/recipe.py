@@ -16,7 +16,7 @@ from .io import atomic_path, cache_dir
 from .precision import cpu_bf16_kind, cpu_model
 
 __all__ = ['RecipeChoice', 'choose_recipe', 'expected_bleu', 'recipe_options', 'machine_key', 'default_speed',
-           'full_epoch_minutes', 'SPEEDUPS', 'MIN_BUDGET']
+           'full_epoch_minutes', 'pass_minutes', 'speed_config', 'SPEEDUPS', 'MIN_BUDGET']
 
 # each recipe's epoch against the default's (how many times faster), by what the default trains in on the CPU: fp32
 # held to AVX2 (each with the training shortlist), bf16 on an Intel Xeon with AMX, where the smaller recipes train in
@@ -92,7 +92,7 @@ def machine_key(precision):
     the default's training shortlist."""
     return ' | '.join(map(str, (cpu_model() or platform.processor(), torch.backends.cpu.get_cpu_capability(),
                                 cpu_bf16_kind(), f"{torch.get_num_threads()} threads", f"torch {torch.__version__}",
-                                precision, f"shortlist {TrainConfig().shortlist}")))
+                                precision, f"shortlist {TrainConfig.shortlist}")))
 
 
 def default_speed(dls, precision, seconds=SPEED_SECONDS):
@@ -101,8 +101,7 @@ def default_speed(dls, precision, seconds=SPEED_SECONDS):
     path, key = cache_dir('speeds.json'), machine_key(precision)
     known = _read_speeds(path)
     if key in known: return known[key], False
-    config = TrainConfig.from_preset('default', vecs_src='none', vecs_tgt='none')  # vectors change no speed
-    _, out = bench_train(dls, seconds, precision, warmup=5, config=config)
+    _, out = bench_train(dls, seconds, precision, warmup=5, config=speed_config())
     known[key] = round(out['tgt_tok_per_s'])
     with atomic_path(path) as tmp: tmp.write_text(json.dumps(known, indent=1), encoding='utf-8')
     return known[key], True
@@ -115,6 +114,16 @@ def _read_speeds(path):
     return known if isinstance(known, dict) else {}
 
 
+def speed_config(**variant):
+    "The default recipe (with `variant`) as its speed is measured: without word vectors, which change no speed."
+    return TrainConfig.from_preset('default', vecs_src='none', vecs_tgt='none', **variant)
+
+
+def pass_minutes(dls, tok_per_s):
+    "Minutes one pass of training steps over `dls`' training targets takes at `tok_per_s`, nothing else counted."
+    return float(dls.train_ds.tgt_lens.sum()) / tok_per_s / 60
+
+
 def full_epoch_minutes(dls, tok_per_s):
     "Minutes a full training epoch of `dls` takes at the default recipe's `tok_per_s`."
-    return float(dls.train_ds.tgt_lens.sum()) / tok_per_s / 60 * TRAINING_OVERHEAD
+    return pass_minutes(dls, tok_per_s) * TRAINING_OVERHEAD
