@@ -30,6 +30,9 @@ VARIANTS = {   # TrainConfig overrides over the default recipe; the data side (t
     'target side 192': dict(model=dict(emb_sz_tgt=192)),
     'student shape': dict(model=dict(emb_sz_tgt=192, n_layers_dec=1)),
     'bs 250': dict(bs=250),
+    'bs 375': dict(bs=375),
+    'bs 500': dict(bs=500),
+    'bs 250, shortlist 1000': dict(bs=250, shortlist=1000),
     'spm 4000': dict(tokenizer='spm', vocab_sz=4000),
     **{f"recipe {name}": options for name, options in RECIPES.items() if options},   # fastseq.config.RECIPES
 }
