@@ -13,10 +13,11 @@ __all__ = ['TrainConfig', 'PRESETS', 'RECIPES', 'option', 'learner_options']
 
 
 # what `recipe` chooses from (`fastseq.recipe`): `TrainConfig` overrides over the default, each faster per epoch than
-# the one before it (bench/recipe_speeds.py: SentencePiece pieces shrink the vocabulary projection, a 192-wide target
-# side with one decoder layer the decoder, a 192-wide encoder the rest)
+# the one before it (bench/recipe_speeds.py: batches of 250 fill the fp32 products better, SentencePiece pieces shrink
+# the vocabulary projection, a 192-wide target side with one decoder layer the decoder, a 192-wide encoder the rest)
 RECIPES = {
     'default': {},
+    'large-batch': dict(bs=250, lr=4e-3),
     'compact': dict(tokenizer='spm', vocab_sz=4000, model=dict(emb_sz_tgt=192, n_layers_dec=1)),
     'small': dict(tokenizer='spm', vocab_sz=4000, model=dict(emb_sz_tgt=192, n_layers_dec=1, n_hid_enc=192))}
 
@@ -54,9 +55,9 @@ class TrainConfig:
     vecs_tgt: str = option('train', "target embeddings and tied output: a fastText .bin/.vec file, 'train' or 'none'")
     init: str = option(None, "start from the weights of this export or bundle: every layer of the same shape, and the "
                        "embedding and output rows of the words both vocabularies hold", metavar='MODEL')
-    recipe: str = option('auto', "with --time-budget on a CPU, 'auto' fits the model to this machine's measured speed: "
-                         "the default, or a smaller one where passes over the data are slow (printed at the start); "
-                         "or one of the recipes by name", choices=('auto', *RECIPES))
+    recipe: str = option('auto', "with --time-budget on a CPU, 'auto' fits the recipe to this machine's measured "
+                         "speed: the default, or larger batches or a smaller model where passes over the data are slow "
+                         "(printed at the start); or one of the recipes by name", choices=('auto', *RECIPES))
     # schedule
     epochs: int = option(None, 'epochs (default 8; with --time-budget at most this many)')
     lr: float = option(3e-3, "learning rate, or 'auto' to take lr_find's suggestion", type=str)

@@ -189,7 +189,7 @@ def _config(preset, options):
 
 
 # options of `train` that choose what a recipe would (and the model's sizes): given, they stand and the default trains
-_RECIPE_OPTIONS = ('tokenizer', 'vocab_sz', 'joint_vocab', 'init', 'stream_cache', 'epochs')
+_RECIPE_OPTIONS = ('tokenizer', 'vocab_sz', 'joint_vocab', 'bs', 'init', 'stream_cache', 'epochs')
 
 
 def _recipe_choice(c: TrainConfig, options, preset, dls):
