@@ -245,7 +245,8 @@ class Translator:
             for side in ('src', 'tgt'):
                 if getattr(t.processor, f'{side}_vocab') != getattr(first, f'{side}_vocab'):
                     raise ValueError(f"{name}'s {side} vocabulary differs from {names[0]}'s: an ensemble's models must "
-                                     f"share their vocabularies (train them on the same corpus and options)")
+                                     f"share their vocabularies (train them on the same corpus and options; --seed may "
+                                     f"differ, not --data-seed)")
         return cls(Ensemble([t.model for t in translators]), first, copy_unk=translators[0].copy_unk,
                    casual_learnt=all(t.casual_learnt for t in translators))
 

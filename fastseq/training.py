@@ -79,12 +79,12 @@ def fit_with_frozen_embeddings(learn, epochs, lr, freeze_epochs=0, cbs=None, min
 def _dataloaders(data, valid, c: TrainConfig, path, device):
     "The DataLoaders `data` and `valid` describe; `path` (the output folder) is where corpus vectors get cached."
     if c.stream_cache: return _streamed_dataloaders(data, valid, c, path, device)
-    kw = dict(bs=c.bs, valid_pct=c.valid_pct, seed=c.seed, max_len=c.max_len, min_freq=c.min_freq,
+    kw = dict(bs=c.bs, valid_pct=c.valid_pct, seed=c.data_seed, max_len=c.max_len, min_freq=c.min_freq,
               normalize=c.normalize, questions=c.questions, path=path, verbose=rank_distrib() == 0, device=device,
               tokenizer=c.tokenizer, vocab_sz=c.vocab_sz, joint_vocab=c.joint_vocab, casual_share=c.casual_share)
     frame = lambda x: x if x is None or isinstance(x, pd.DataFrame) else read_tsv(
         x, c.src, c.tgt, skip_bad_lines=c.skip_bad_lines)
-    if str(data) == 'phrasebook': df = phrasebook(c.n_pairs, c.seed)
+    if str(data) == 'phrasebook': df = phrasebook(c.n_pairs, c.data_seed)
     elif c.data_tgt: df = read_files(data, c.data_tgt, c.src, c.tgt)
     else: df = frame(data)
     return Seq2SeqDataLoaders.from_df(df, c.src, c.tgt, valid_df=frame(valid), **kw)
@@ -96,7 +96,7 @@ def _streamed_dataloaders(data, valid, c: TrainConfig, path, device):
         raise OptionError("stream_cache reads data (and valid) from files, not the phrasebook or a DataFrame",
                           'stream_cache', 'data', 'valid')
     build = lambda: build_cache(data, c.stream_cache, tgt_path=c.data_tgt, src=c.src, tgt=c.tgt,
-                                questions=c.questions, valid_pct=c.valid_pct, seed=c.seed, min_freq=c.min_freq,
+                                questions=c.questions, valid_pct=c.valid_pct, seed=c.data_seed, min_freq=c.min_freq,
                                 normalize=c.normalize, n_workers=c.workers, verbose=rank_distrib() == 0,
                                 tokenizer=c.tokenizer, vocab_sz=c.vocab_sz, joint_vocab=c.joint_vocab,
                                 skip_bad_lines=c.skip_bad_lines, valid=valid, casual_share=c.casual_share)
@@ -143,7 +143,7 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     Process 0 exports to `out`, keeping a checkpoint beside it after every epoch (`resume=True` continues it)."""
     c = _config(preset, options)
     _check_options(c)
-    set_seed(c.seed)  # the same seed in every process: the same data order, vocabulary and initial weights
+    set_seed(c.seed)  # the same seed in every process: the same batch order and initial weights
     out, rank0 = Path(c.out).absolute(), rank_distrib() == 0
     dls = _dataloaders(data, valid, c, out.parent, training_device(c.device))
     recipe = _recipe_choice(c, options, preset, dls)
@@ -319,7 +319,8 @@ def run_demo(out='demo_out', **overrides):
     "`make demo`: phrasebook → lr_find plot → fit → BLEU → attention plots → export → reload in a new process."
     c, t0, out = TrainConfig.from_preset('demo', **overrides), time.time(), Path(out).absolute()
     set_seed(c.seed)
-    dls = Seq2SeqDataLoaders.from_df(phrasebook(c.n_pairs, c.seed), bs=c.bs, valid_pct=c.valid_pct, seed=c.seed)
+    dls = Seq2SeqDataLoaders.from_df(phrasebook(c.n_pairs, c.data_seed), bs=c.bs, valid_pct=c.valid_pct,
+                                     seed=c.data_seed)
     dls.show_batch(max_n=4)
     learn = plain_progress(seq2seq_learner(dls, path=out, **learner_options(c)))
     print(f"lr_find suggests {lr_find_plot(learn, out / 'lr_find.png'):.2e} (plot: {out / 'lr_find.png'}); "

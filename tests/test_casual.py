@@ -67,3 +67,12 @@ def test_a_model_trained_on_retyped_pairs_says_so_and_its_export_and_bundle_keep
     learn.export(tmp_path / 'm.pkl')
     assert load_learner(tmp_path / 'm.pkl').casual_learnt and load_translator(tmp_path / 'm.pkl').casual_learnt
     assert load_translator(save_bundle(learn.translator(), tmp_path / 'b')).casual_learnt
+
+
+def test_models_of_two_seeds_share_their_retyped_pairs_and_vocabularies_so_they_ensemble(small_df, tmp_path):
+    "The split and the retyping draw from `data_seed`, not `seed`: two seeds' models ensemble; two data seeds differ."
+    from fastseq.config import TrainConfig
+    from fastseq.training import _dataloaders
+    vocab = lambda **kw: _dataloaders(small_df, None, TrainConfig(casual_share=0.3, **kw), tmp_path, 'cpu').vocab
+    assert vocab(seed=1) == vocab(seed=2)
+    assert vocab(seed=1) != vocab(seed=1, data_seed=2)
