@@ -4,11 +4,18 @@ recurrent state per decoded row. `decode_batch` picks one for a batch."""
 import torch
 
 from .model import Ensemble, select_state
+from .vocab import Vocab
 
 __all__ = ['ModelState', 'EnsembleState', 'decoding_state', 'max_output_lens', 'greedy_decode', 'beam_search',
            'length_penalty', 'score_tokens', 'decode_batch', 'MIN_LEN']
 
 MIN_LEN = 1   # beam search's fewest tokens before eos: no empty translation (docs/results.md)
+
+
+def after_marker(inp):
+    """Rows (rows,) whose last token is a case marker, which always precedes a word: eos is no candidate there, or
+    'xxmaj xxeos' would be an empty translation."""
+    return (inp == Vocab.marker_idxs[0]) | (inp == Vocab.marker_idxs[1])
 
 
 class ModelState:
@@ -78,6 +85,7 @@ def greedy_decode(model, src, len_ratio=2.0, len_extra=10, check_every=4, keep_a
     done = torch.zeros(bs, dtype=torch.bool, device=dev)
     for i in range(max_steps):
         scores, weights = state.step(inp)
+        scores[:, cfg.eos_idx].masked_fill_(after_marker(inp), float('-inf'))
         inp = scores.max(-1).indices.masked_fill(done, cfg.pad_idx)           # (live,); max: argmax is slower on bf16
         toks[rows, i] = inp
         if attns is not None: attns[rows, i] = weights.float()
@@ -97,12 +105,12 @@ def length_penalty(lengths, alpha):
     return ((5. + lengths.float()) / 6.) ** alpha
 
 
-def _candidates(logits, scores, k, banned=None):
+def _candidates(logits, scores, k, eos, no_eos):
     """Each beam's k best continuations and their total log-probabilities (rows, k): one fused log-softmax and one
     top-k pass over (rows, vocab) (measured faster than top-k on the logits plus a logsumexp: docs/performance.md).
-    The token `banned` is no candidate; the others keep their log-probabilities under the model."""
+    In the rows `no_eos` (rows,), `eos` is no candidate; the others keep their log-probabilities under the model."""
     logp = torch.log_softmax(logits.float(), 1)
-    if banned is not None: logp[:, banned] = float('-inf')
+    logp[:, eos].masked_fill_(no_eos, float('-inf'))
     top, tok = logp.topk(min(k, logits.shape[1]), dim=1)                                # (rows, k)
     return top + scores.reshape(-1, 1), tok
 
@@ -142,7 +150,7 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
     leave the batch at once. Encoder memory stays one row per sentence (`Decoder.step`'s `group`). `dtype`: of the
     vocabulary projection, as in `decoding_state`. `min_len`: the fewest tokens a hypothesis has before its eos; the
     default 1 rules out the empty translation, which otherwise wins long sentences the model is unsure of
-    (docs/results.md)."""
+    (docs/results.md); nor does eos follow a case marker (`after_marker`)."""
     cfg, k = model.config, beam
     if not 1 <= n_best <= k: raise ValueError(f"n_best must be between 1 and beam={k}, got {n_best}")
     state = decoding_state(model, src, dtype)
@@ -151,14 +159,14 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
     inp, toks, attn = src.new_full((bs,), cfg.bos_idx), src.new_empty(bs * k, 0), None
     sents, finished = torch.arange(bs), _Finished(bs, alpha)
     for t in range(int(limits.max())):
-        banned = cfg.eos_idx if t < min_len else None
+        no_eos = after_marker(inp) | (t < min_len)
         if t == 0:                                   # one beam per sentence yet: bs rows, its k best start the beams
             logits, weights = state.step(inp)
-            scores, inp = _candidates(logits, torch.zeros(bs, device=dev), k, banned)
+            scores, inp = _candidates(logits, torch.zeros(bs, device=dev), k, cfg.eos_idx, no_eos)
             origin, inp = torch.arange(bs, device=dev).repeat_interleave(k), inp.reshape(-1)
         else:
             logits, weights = state.step(inp, group=k)
-            scores, origin, inp = _select(*_candidates(logits, scores, k, banned), k)
+            scores, origin, inp = _select(*_candidates(logits, scores, k, cfg.eos_idx, no_eos), k)
         state.reorder(origin)
         toks = torch.cat([toks[origin], inp[:, None]], 1)
         if keep_attention and weights is not None:

@@ -26,9 +26,9 @@ __all__ = ['translate_corpus', 'teacher_key', 'student_pairs', 'distill']
 
 
 def teacher_key(translator, sources, beam, split=True):
-    """A hash of the teachers' weights, the sources, the beam, beam search's `MIN_LEN` and whether texts are split into
-    sentences: a results file is resumed only under the same key."""
-    h = hashlib.sha1(f"beam {beam} min_len {MIN_LEN}{' split' if split else ''}\n".encode())
+    """A hash of the teachers' weights, the sources, the beam, beam search's rules for eos (`MIN_LEN`, none after a case
+    marker) and whether texts are split into sentences: a results file is resumed only under the same key."""
+    h = hashlib.sha1(f"beam {beam} min_len {MIN_LEN} no eos after a marker{' split' if split else ''}\n".encode())
     for name, t in translator.model.state_dict().items():
         if isinstance(t, torch.Tensor): h.update(name.encode()); h.update(_raw(t))
     for s in sources: h.update(s.encode('utf-8', 'surrogatepass')); h.update(b'\n')

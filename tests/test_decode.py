@@ -139,6 +139,20 @@ def test_beam_stops_when_its_best_candidate_ends_and_refills():
     assert [len(t) for t, _ in hyps[0]] == [2, 2, 2] and all(t[-1] == 3 and t[0] != 3 for t, _ in hyps[0])
 
 
+def test_eos_never_follows_a_case_marker(monkeypatch):
+    "A case marker precedes a word: where eos is likelier than any word after it, the word comes, greedy or beam."
+    from fastseq import decode
+    def step(self, inp, group=1):                         # after bos the capital marker, then eos over word 7
+        logits = torch.zeros(len(inp), 10)
+        logits[:, 4], logits[:, 3], logits[:, 7] = (inp == 2).float() * 5, 3., 1.
+        return logits, None
+    monkeypatch.setattr(decode.ModelState, 'step', step)
+    src = torch.full((2, 4), 5)
+    assert greedy_decode(model(), src)[0][:, :3].tolist() == [[4, 7, 3]] * 2
+    hyps, _ = beam_search(model(), src, beam=2, alpha=0.)
+    assert [h[0][0] for h in hyps] == [[4, 7, 3]] * 2
+
+
 def test_an_ensemble_decodes_with_the_mean_of_its_models_log_probabilities():
     "Of one model twice: that model's decodes. Of two: each step's argmax of the mean log-probabilities."
     from fastseq.decode import decoding_state
