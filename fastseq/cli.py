@@ -42,7 +42,9 @@ def _add_distill(sub):
     p.add_argument('--valid', required=True, help='TSV of held-out pairs with human references, to score the student')
     p.add_argument('--preset', default='default', choices=list(PRESETS), help="the student's default values")
     p.add_argument('--distill-beam', dest='beam', type=int, default=5, help="the teachers' beam size [5]")
-    p.add_argument('--mix', action='store_true', help='train on the original pairs as well as the distilled ones')
+    p.add_argument('--mix', action=argparse.BooleanOptionalAction,
+                   help='train on the original pairs as well as the distilled ones (the default: measured better, '
+                        'docs/results.md)')
     p.add_argument('--distilled', help="the teachers' translations, resumed by a second run (default: beside --out, "
                                        "OUT-stem.distilled.jsonl)")
     _add_config_flags(p, TrainConfig)
@@ -191,8 +193,7 @@ def distill(args):
     from .distillation import distill as run_distill
     options = _nested({k: v for k, v in vars(args).items() if k != 'command'})
     run_distill(options.pop('teachers'), options.pop('data'), options.pop('valid'), preset=options.pop('preset'),
-                beam=options.pop('beam'), mix=options.pop('mix', False), distilled=options.pop('distilled', None),
-                **options)
+                beam=options.pop('beam'), distilled=options.pop('distilled', None), **options)
 
 
 def translate(args):

@@ -114,14 +114,14 @@ def student_pairs(pairs, targets, c, mix=False):
 
 
 @delegates(TrainConfig)
-def distill(teachers, data, valid, *, preset='default', beam=5, mix=False, distilled=None, **options):
+def distill(teachers, data, valid, *, preset='default', beam=5, mix=True, distilled=None, **options):
     """Train a student on its teachers' translations and return its Learner. `teachers`: bundle folders, exports or
     `Translator`s (several: an ensemble, the mean of their log-probabilities) translate the sources of `data` (a
     TSV/CSV file, or with `data_tgt` two line-aligned files, or a DataFrame) at `beam`; the results file `distilled`
     (default: beside `out`, OUT-stem.distilled.jsonl) is resumed by a second run. The student trains on the distilled
-    pairs (with `mix`, also on the original ones) as `train` does with `options` over `preset`, and is scored against
-    `valid`'s references (a file or DataFrame; required, so that BLEU measures translations, not the teachers'), at
-    `eval_beam` and greedy."""
+    pairs and, with `mix` (the default: measured better, docs/results.md), the original ones, as `train` does with
+    `options` over `preset`; it is scored against `valid`'s references (a file or DataFrame; required, so that BLEU
+    measures translations, not the teachers'), at `eval_beam` and greedy."""
     if valid is None: raise OptionError("distill needs valid: held-out pairs with human references", 'valid')
     c = TrainConfig.from_preset(preset, **options)
     if c.stream_cache or str(data) == 'phrasebook':

@@ -80,7 +80,7 @@ def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_s
     distilled = dict(map(json.loads, lines))
     expected = Translator.ensemble([demo, demo]).translate(list(data.fr), beam=2, split=False, casual=False)
     assert [distilled[i] for i in range(200)] == expected and sum(map(bool, expected)) > 190
-    assert len(student.dls.train.dataset) > 150                        # trained on the distilled pairs
+    assert len(student.dls.train.dataset) > 350          # trained on the distilled pairs and the original ones
     import fastseq
     assert fastseq.distill is distill
     texts = ["Le chat noir est sous la table.", "Où est Marie ?"]
@@ -91,6 +91,18 @@ def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_s
         assert client.post('/translate', json={'texts': texts}).json()['translations'] == exported
     int8 = load_translator(tmp_path / 's')                              # int8=True: an int8 bundle beside the export
     assert int8.int8 and int8.translate(texts) == load_translator(tmp_path / 'bundle').quantize().translate(texts)
+
+
+def test_the_command_mixes_the_original_pairs_in_unless_told_not_to(monkeypatch):
+    "`--mix` is the function's default, declared there alone; `--no-mix` trains on the distilled pairs only."
+    import inspect
+    from fastseq.cli import main
+    calls = []
+    monkeypatch.setattr(distillation, 'distill', lambda *args, **kwargs: calls.append(kwargs))
+    for flags in ([], ['--no-mix'], ['--mix']):
+        main(['distill', 't.pkl', '--data', 'd.tsv', '--valid', 'v.tsv', *flags])
+    assert inspect.signature(distill).parameters['mix'].default is True
+    assert 'mix' not in calls[0] and calls[1]['mix'] is False and calls[2]['mix'] is True
 
 
 def test_mixed_pairs_keep_the_source_vocabulary_that_the_original_pairs_give(small_df, tmp_path):
