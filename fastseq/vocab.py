@@ -13,7 +13,7 @@ SPECIALS = [UNK, PAD, BOS, EOS, TK_MAJ, TK_UP]  # fastai's special tokens; the c
 class Vocab:
     "Token ↔ index mapping; indices of the special tokens are fixed: unk 0, pad 1, bos 2, eos 3, the case markers 4, 5."
     unk_idx, pad_idx, bos_idx, eos_idx = 0, 1, 2, 3
-    marker_idxs = (4, 5)                                                    # TK_MAJ, TK_UP: each precedes a word
+    marker_idxs = (SPECIALS.index(TK_MAJ), SPECIALS.index(TK_UP))           # each precedes a word
 
     def __init__(self, itos):
         if list(itos[:len(SPECIALS)]) != SPECIALS:
