@@ -7,7 +7,7 @@ from .model import Ensemble, select_state
 from .vocab import Vocab
 
 __all__ = ['ModelState', 'EnsembleState', 'decoding_state', 'max_output_lens', 'greedy_decode', 'beam_search',
-           'length_penalty', 'score_tokens', 'decode_batch', 'MIN_LEN']
+           'length_penalty', 'after_marker', 'score_tokens', 'decode_batch', 'MIN_LEN']
 
 MIN_LEN = 1   # beam search's fewest tokens before eos: no empty translation (docs/results.md)
 
