@@ -104,7 +104,7 @@ def _pairs(data, c: TrainConfig):
     return read_tsv(data, c.src, c.tgt, skip_bad_lines=c.skip_bad_lines)
 
 
-def student_pairs(pairs, targets, c, mix=False):
+def student_pairs(pairs, targets, c, *, mix):
     """The student's pairs, the sources of `pairs` with the teachers' `targets` (with `mix`, followed by `pairs`), and
     the `min_freq` to build their vocabularies with: mixed, every source is there twice, so doubling `c.min_freq` keeps
     the source vocabulary `train` builds from `pairs` (not every word seen once), and the target side's threshold."""
@@ -134,7 +134,7 @@ def distill(teachers, data, valid, *, preset='default', beam=5, mix=True, distil
     n_teachers = len(getattr(teacher.model, 'models', [teacher.model]))
     print(f"distill: {len(sources):,} sources, translated by {n_teachers} teacher(s) at beam {beam}, in {results}")
     targets = translate_corpus(teacher, sources, results, teacher_key(teacher, sources, beam), beam=beam)
-    student, options['min_freq'] = student_pairs(pairs, targets, c, mix)
+    student, options['min_freq'] = student_pairs(pairs, targets, c, mix=mix)
     options.pop('data_tgt', None)
     learn = train(student, valid, preset=preset, **options)
     if c.eval_beam > 1 and rank_distrib() == 0:       # greedy is every command's default: say what it costs here
