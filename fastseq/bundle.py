@@ -9,25 +9,31 @@ from .data import TextProcessor
 from .errors import ModelFileError
 from .inference import Translator
 from .io import atomic_path
+from .lexical import LexicalShortlist
 from .model import Ensemble, Seq2SeqConfig, Seq2SeqRNN
 from .tokenize import tokenizer_from_meta
 from .version import __version__
 from .vocab import Vocab
 
-__all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'CONFIG_FILE', 'WEIGHTS_FILE', 'save_bundle', 'load_bundle',
-           'load_translator', 'load_ensemble']
+__all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'CONFIG_FILE', 'WEIGHTS_FILE', 'SHORTLIST_FILE', 'save_bundle',
+           'load_bundle', 'load_translator', 'load_ensemble']
 
 BUNDLE_FORMAT, BUNDLE_VERSION = 'fastseq-translator', 2
 CONFIG_FILE, WEIGHTS_FILE = 'translator.json', 'model.safetensors'
+SHORTLIST_FILE = 'shortlist.safetensors'   # the lexical shortlist, where the model has one
 
 
 def save_bundle(translator, path):
-    "Write `model.safetensors` and `translator.json` of `translator` into the folder `path`, each atomically."
-    from safetensors.torch import save_model
+    """Write `model.safetensors`, `translator.json` and, where it has one, `shortlist.safetensors` (its lexical
+    shortlist) of `translator` into the folder `path`, each atomically."""
+    from safetensors.torch import save_file, save_model
     if isinstance(translator.model, Ensemble): raise ValueError("an ensemble is saved as its members' bundles, not one")
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     with atomic_path(path / WEIGHTS_FILE) as tmp: save_model(translator.float_model or translator.model, str(tmp))
+    if translator.shortlist is not None:
+        with atomic_path(path / SHORTLIST_FILE) as tmp: save_file(translator.shortlist.tensors(), str(tmp))
+    elif (path / SHORTLIST_FILE).exists(): (path / SHORTLIST_FILE).unlink()       # another model's, overwritten
     meta = json.dumps(_bundle_meta(translator), ensure_ascii=False)
     with atomic_path(path / CONFIG_FILE) as tmp: tmp.write_text(meta, encoding='utf-8')
     return path
@@ -46,7 +52,8 @@ def load_bundle(path, device='cpu'):
                              f"{len(proc.tgt_vocab)}")
     model = _load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval()
     translator = Translator(model, proc, trained_in=meta.get('trained_in'),
-                            casual_learnt=meta.get('casual_learnt', False), recipe=meta.get('recipe'))
+                            casual_learnt=meta.get('casual_learnt', False), recipe=meta.get('recipe'),
+                            shortlist=_load_shortlist(path / SHORTLIST_FILE, config))
     return translator.quantize() if meta.get('int8') else translator
 
 
@@ -81,6 +88,19 @@ def _load_weights(model, path):
     except Exception as e:  # safetensors raises several types for corrupt or mismatched files
         raise ModelFileError(f"{path}: cannot load the weights ({type(e).__name__}: {e})") from None
     return model
+
+
+def _load_shortlist(path, config):
+    "The bundle's `LexicalShortlist`, checked against the model's vocabularies; None where the bundle has none."
+    if not path.is_file(): return None
+    from safetensors.torch import load_file
+    try: shortlist = LexicalShortlist(**load_file(str(path)))
+    except Exception as e:  # safetensors raises several types for corrupt files
+        raise ModelFileError(f"{path}: cannot load the shortlist ({type(e).__name__}: {e})") from None
+    if shortlist.table.shape[0] != config.src_vocab or int(shortlist.table.max()) >= config.tgt_vocab:
+        raise ModelFileError(f"{path}: the shortlist does not fit the model's vocabularies of {config.src_vocab} and "
+                             f"{config.tgt_vocab} tokens")
+    return shortlist
 
 
 def load_translator(path, device='cpu', int8=False):

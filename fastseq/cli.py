@@ -80,7 +80,7 @@ def _nested(options):
 
 
 def _add_decoding_flags(p):
-    "Where and how a loaded model decodes: device, int8 weights, unknown-word copying."
+    "Where and how a loaded model decodes: device, int8 weights, unknown-word copying, the vocabulary it spans."
     p.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
     p.add_argument('--int8', action='store_true',
                    help='decode with int8 weights (CPU only; speed and BLEU: docs/performance.md)')
@@ -89,6 +89,9 @@ def _add_decoding_flags(p):
     p.add_argument('--precision', default='auto', choices=DECODING_PRECISIONS,
                    help="the vocabulary projection's precision on a CPU: 'auto' (default: as this kind of CPU "
                         "trains, fastseq.precision.CPU_BF16_TABLE), 'fp32' or 'bf16'")
+    p.add_argument('--full-vocab', action='store_true',
+                   help="decode over the whole target vocabulary, not over the model's lexical shortlist (the words "
+                        "its training pairs show beside each batch's source words; docs/results.md)")
 
 
 def _add_model_args(p, several=False):
@@ -199,7 +202,7 @@ def distill(args):
 def translate(args):
     "Print one translation per input, in input order; stdin is streamed in chunks."
     models, texts = _models_and_texts(args.model, args.text)
-    learn = load_ensemble(models, args.device, args.int8)
+    learn = _loaded(models, args)
     chunks, line = [texts] if texts else _stdin_chunks(args.bs * 16), 0
     for chunk in chunks:
         outs = learn.translate(chunk, beam=args.beam, bs=args.bs, copy_unk=args.copy_unk, precision=args.precision,
@@ -209,6 +212,13 @@ def translate(args):
             print(out, flush=False)
             if not info.ok: _warn_info(line, info)
         sys.stdout.flush()
+
+
+def _loaded(models, args):
+    "The translator of `models` (one, or an ensemble) as the decoding flags say."
+    translator = load_ensemble(models, args.device, args.int8)
+    if args.full_vocab: translator.shortlist = None
+    return translator
 
 
 def _warn_info(line, info):
@@ -234,7 +244,7 @@ def _is_path(text):
 
 def evaluate(args):
     "Decode the source column of a test file and print BLEU and chrF against its raw references as JSON."
-    model = load_ensemble(args.model, args.device, args.int8)
+    model = _loaded(args.model, args)
     scores = training.evaluate(model, args.data, src=args.src, tgt=args.tgt, beam=args.beam, bs=args.bs,
                                copy_unk=args.copy_unk, precision=args.precision, split=args.split)
     print(json.dumps({**{k: round(v, 2) if isinstance(v, float) else v for k, v in scores.items()},
@@ -284,7 +294,7 @@ def serve(args):
     config = ServeConfig.from_dict(options)
     print(f"fastseq serve: {args.model} on http://{config.host}:{config.port}", flush=True)
     run_server(args.model, config, device=args.device, int8=args.int8, copy_unk=args.copy_unk,
-               precision=args.precision)
+               precision=args.precision, full_vocab=args.full_vocab)
     print("fastseq serve: stopped", flush=True)
 
 

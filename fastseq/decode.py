@@ -1,13 +1,18 @@
 """Greedy and beam-search decoding as plain functions over a `Seq2SeqRNN` or an `Ensemble` of them, batched, stopping
 per sentence at eos. Both drive a decoding state (`ModelState`, `EnsembleState`): encoder memory once per sentence,
-recurrent state per decoded row. `decode_batch` picks one for a batch."""
+recurrent state per decoded row. `decode_batch` picks one for a batch. Given `rows` (a lexical shortlist's target ids,
+`fastseq.lexical`), a state projects onto those rows alone and the search maps its choices back to vocabulary ids."""
+import warnings
+
 import torch
+import torch.nn.functional as F
 
 from .model import Ensemble, select_state
 from .vocab import Vocab
 
-__all__ = ['ModelState', 'EnsembleState', 'decoding_state', 'max_output_lens', 'greedy_decode', 'beam_search',
-           'length_penalty', 'after_marker', 'score_tokens', 'decode_batch', 'MIN_LEN']
+__all__ = ['output_rows', 'ModelState', 'EnsembleState', 'decoding_state', 'token_ids', 'token_column',
+           'max_output_lens', 'greedy_decode', 'beam_search', 'length_penalty', 'after_marker', 'score_tokens',
+           'decode_batch', 'MIN_LEN']
 
 MIN_LEN = 1   # beam search's fewest tokens before eos: no empty translation (docs/results.md)
 
@@ -18,17 +23,45 @@ def after_marker(inp):
     return (inp == Vocab.marker_idxs[0]) | (inp == Vocab.marker_idxs[1])
 
 
+def output_rows(out, rows, dtype=None):
+    """The output layer `out` (a `Linear`, or its int8 form) restricted to the target ids `rows`, as a function of the
+    step outputs (..., n_hid) → (..., len(rows)): its rows taken once for a batch, cast to `dtype` (where autocast
+    would cast them at every step) or packed as the int8 layer packs its weights."""
+    if callable(out.weight):                                    # int8 (dynamic quantisation): weight() and bias()
+        bias = out.bias()
+        packed = torch.ops.quantized.linear_prepack(_quantized_rows(out.weight(), rows),
+                                                    None if bias is None else bias[rows])
+        return lambda x: torch.ops.quantized.linear_dynamic(x, packed, reduce_range=True)   # as the layer calls it
+    weight, bias = out.weight[rows], (None if out.bias is None else out.bias[rows])
+    if dtype is not None: weight, bias = weight.to(dtype), (None if bias is None else bias.to(dtype))
+    return lambda x: F.linear(x.to(weight.dtype), weight, bias)
+
+
+def _quantized_rows(w, rows):
+    "The rows `rows` of the int8 weight `w`, quantized per tensor or per output row as they were (the same integers)."
+    sub = w.dequantize()[rows]
+    with warnings.catch_warnings():          # torch marks its quantized tensors deprecated in favour of torchao
+        warnings.filterwarnings('ignore', message='torch.quantize_per_tensor')
+        if w.qscheme() == torch.per_tensor_affine:
+            return torch.quantize_per_tensor(sub, w.q_scale(), w.q_zero_point(), w.dtype)
+        return torch.quantize_per_channel(sub, w.q_per_channel_scales()[rows], w.q_per_channel_zero_points()[rows], 0,
+                                          w.dtype)
+
+
 class ModelState:
-    "One model decoding a batch: its encoder memory (one row per sentence) and recurrent state (one per decoded row)."
-    def __init__(self, model, src, dtype=None):
-        self.model, self.dtype = model, dtype
+    """One model decoding a batch: its encoder memory (one row per sentence) and recurrent state (one per decoded row);
+    with `rows`, its output layer's rows of those target ids, taken once for the batch."""
+    def __init__(self, model, src, dtype=None, rows=None):
+        self.model, self.dtype, self.rows = model, dtype, rows
         self.enc_out, self.h, self.mask, self.keys = model.encode(src)
+        self.project_rows = None if rows is None else output_rows(model.decoder.out, rows, dtype)
 
     def step(self, inp, group=1):
-        """inp (rows,) → logits (rows, vocab) and attention (rows, sl) or None; `group` decoded rows share each
-        memory row (a sentence's beams)."""
+        """inp (rows,) → logits (rows, vocab) or, with `rows`, (rows, len(rows)), and attention (rows, sl) or None;
+        `group` decoded rows share each memory row (a sentence's beams)."""
         out, self.h, weights = self.model.decoder.step(inp, self.h, self.enc_out, self.keys, self.mask, group)
-        return self.model.decoder.project(out, self.dtype), weights
+        if self.project_rows is None: return self.model.decoder.project(out, self.dtype), weights
+        return self.project_rows(self.model.decoder.out_drop(out)), weights
 
     def reorder(self, rows): self.h = select_state(self.h, rows)        # decoded rows: beams follow their origin
 
@@ -41,7 +74,8 @@ class ModelState:
 class EnsembleState:
     """Several models decoding together: each step's scores are the mean of the models' log-probabilities (as
     OpenNMT-py's ensembles), its attention the mean of theirs."""
-    def __init__(self, models, src, dtype=None): self.states = [ModelState(m, src, dtype) for m in models]
+    def __init__(self, models, src, dtype=None, rows=None):
+        self.states, self.rows = [ModelState(m, src, dtype, rows) for m in models], rows
 
     @property
     def mask(self): return self.states[0].mask
@@ -59,10 +93,22 @@ class EnsembleState:
         for s in self.states: s.keep(sents)
 
 
-def decoding_state(model, src, dtype=None):
+def decoding_state(model, src, dtype=None, rows=None):
     """The decoding state of `model` (a `Seq2SeqRNN` or an `Ensemble`) over src (bs, sl); `dtype` of the vocabulary
-    projection (None: the weights' own; `precision.decoding_dtype`)."""
-    return EnsembleState(model.models, src, dtype) if isinstance(model, Ensemble) else ModelState(model, src, dtype)
+    projection (None: the weights' own; `precision.decoding_dtype`); `rows` (n,): the sorted target ids to decode
+    over (None: all)."""
+    state = EnsembleState if isinstance(model, Ensemble) else ModelState
+    return state(model.models if isinstance(model, Ensemble) else model, src, dtype, rows)
+
+
+def token_ids(state, cols):
+    "The vocabulary ids of the columns `cols` of a state's scores (the same ids without `rows`)."
+    return cols if state.rows is None else state.rows[cols]
+
+
+def token_column(state, idx):
+    "The column of vocabulary id `idx` in a state's scores (with `rows`, which always hold the specials)."
+    return idx if state.rows is None else int(torch.searchsorted(state.rows, idx))
 
 
 def max_output_lens(src_lens, len_ratio=2.0, len_extra=10):
@@ -71,11 +117,13 @@ def max_output_lens(src_lens, len_ratio=2.0, len_extra=10):
 
 
 @torch.no_grad()
-def greedy_decode(model, src, len_ratio=2.0, len_extra=10, check_every=4, keep_attention=False, dtype=None):
+def greedy_decode(model, src, len_ratio=2.0, len_extra=10, check_every=4, keep_attention=False, dtype=None,
+                  rows=None):
     """src (bs, sl) → tokens (bs, T) ending in eos or pad, and attention (bs, T, sl) when asked (zero once a sentence
     has left the batch). Every `check_every` steps (one host sync) finished sentences are dropped from the batch.
-    `dtype`: of the vocabulary projection, as in `decoding_state`."""
-    cfg, state = model.config, decoding_state(model, src, dtype)
+    `dtype` and `rows`: of the vocabulary projection, as in `decoding_state`."""
+    cfg, state = model.config, decoding_state(model, src, dtype, rows)
+    eos = token_column(state, cfg.eos_idx)
     (bs, sl), dev = src.shape, src.device
     limits = max_output_lens(state.mask.sum(1), len_ratio, len_extra)        # (bs,)
     max_steps = int(limits.max())                                            # one host sync per batch
@@ -85,8 +133,9 @@ def greedy_decode(model, src, len_ratio=2.0, len_extra=10, check_every=4, keep_a
     done = torch.zeros(bs, dtype=torch.bool, device=dev)
     for i in range(max_steps):
         scores, weights = state.step(inp)
-        scores[:, cfg.eos_idx].masked_fill_(after_marker(inp), float('-inf'))
-        inp = scores.max(-1).indices.masked_fill(done, cfg.pad_idx)           # (live,); max: argmax is slower on bf16
+        scores[:, eos].masked_fill_(after_marker(inp), float('-inf'))
+        best = scores.max(-1).indices                                        # (live,); max: argmax is slower on bf16
+        inp = token_ids(state, best).masked_fill(done, cfg.pad_idx)
         toks[rows, i] = inp
         if attns is not None: attns[rows, i] = weights.float()
         done = done | (inp == cfg.eos_idx) | (limits <= i + 1)
@@ -143,18 +192,18 @@ class _Finished:
 
 @torch.no_grad()
 def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extra=10, keep_attention=False,
-                dtype=None, min_len=MIN_LEN):
+                dtype=None, min_len=MIN_LEN, rows=None):
     """Batched beam search: src (bs, sl) → per sentence n_best (tokens, score), and the best's attention (bs, T, sl).
     OpenNMT-py's rule: a hypothesis that ends (eos or the length limit) is set aside and the next step refills the beam
     from the live ones; a sentence is done once its best candidate of a step has ended and n_best have; done sentences
-    leave the batch at once. Encoder memory stays one row per sentence (`Decoder.step`'s `group`). `dtype`: of the
-    vocabulary projection, as in `decoding_state`. `min_len`: the fewest tokens a hypothesis has before its eos; the
-    default 1 rules out the empty translation, which otherwise wins long sentences the model is unsure of
+    leave the batch at once. Encoder memory stays one row per sentence (`Decoder.step`'s `group`). `dtype` and `rows`:
+    of the vocabulary projection, as in `decoding_state`. `min_len`: the fewest tokens a hypothesis has before its eos;
+    the default 1 rules out the empty translation, which otherwise wins long sentences the model is unsure of
     (docs/results.md); nor does eos follow a case marker (`after_marker`)."""
     cfg, k = model.config, beam
     if not 1 <= n_best <= k: raise ValueError(f"n_best must be between 1 and beam={k}, got {n_best}")
-    state = decoding_state(model, src, dtype)
-    (bs, sl), dev = src.shape, src.device
+    state = decoding_state(model, src, dtype, rows)
+    (bs, sl), dev, eos = src.shape, src.device, token_column(state, cfg.eos_idx)
     limits = max_output_lens(state.mask.sum(1), len_ratio, len_extra).repeat_interleave(k)  # (bs·k,)
     inp, toks, attn = src.new_full((bs,), cfg.bos_idx), src.new_empty(bs * k, 0), None
     sents, finished = torch.arange(bs), _Finished(bs, alpha)
@@ -162,11 +211,12 @@ def beam_search(model, src, beam=5, alpha=0.6, n_best=1, len_ratio=2.0, len_extr
         no_eos = after_marker(inp) | (t < min_len)
         if t == 0:                                   # one beam per sentence yet: bs rows, its k best start the beams
             logits, weights = state.step(inp)
-            scores, inp = _candidates(logits, torch.zeros(bs, device=dev), k, cfg.eos_idx, no_eos)
+            scores, inp = _candidates(logits, torch.zeros(bs, device=dev), k, eos, no_eos)
             origin, inp = torch.arange(bs, device=dev).repeat_interleave(k), inp.reshape(-1)
         else:
             logits, weights = state.step(inp, group=k)
-            scores, origin, inp = _select(*_candidates(logits, scores, k, cfg.eos_idx, no_eos), k)
+            scores, origin, inp = _select(*_candidates(logits, scores, k, eos, no_eos), k)
+        inp = token_ids(state, inp)
         state.reorder(origin)
         toks = torch.cat([toks[origin], inp[:, None]], 1)
         if keep_attention and weights is not None:

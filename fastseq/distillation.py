@@ -26,10 +26,12 @@ __all__ = ['translate_corpus', 'teacher_key', 'student_pairs', 'distill']
 
 
 def teacher_key(translator, sources, beam, split=True):
-    """A hash of the teachers' weights, the sources, the beam, beam search's rules for eos (`MIN_LEN`, none after a case
-    marker) and whether texts are split into sentences: a results file is resumed only under the same key."""
+    """A hash of the teachers' weights and lexical shortlist, the sources, the beam, beam search's rules for eos
+    (`MIN_LEN`, none after a case marker) and whether texts are split into sentences: a results file is resumed only
+    under the same key."""
     h = hashlib.sha1(f"beam {beam} min_len {MIN_LEN} no eos after a marker{' split' if split else ''}\n".encode())
-    for name, t in translator.model.state_dict().items():
+    shortlist = {} if translator.shortlist is None else translator.shortlist.tensors()
+    for name, t in [*translator.model.state_dict().items(), *(('shortlist.' + k, v) for k, v in shortlist.items())]:
         if isinstance(t, torch.Tensor): h.update(name.encode()); h.update(_raw(t))
     for s in sources: h.update(s.encode('utf-8', 'surrogatepass')); h.update(b'\n')
     return h.hexdigest()[:16]
@@ -138,5 +140,5 @@ def distill(teachers, data, valid, *, preset='default', beam=5, mix=True, distil
     options.pop('data_tgt', None)
     learn = train(student, valid, preset=preset, **options)
     if c.eval_beam > 1 and rank_distrib() == 0:       # greedy is every command's default: say what it costs here
-        print(evaluation_line(evaluate(learn, learn.valid_pairs(), tgt=c.tgt, beam=1)))
+        print(evaluation_line(evaluate(learn, learn.valid_pairs(), tgt=c.tgt, beam=1, full_vocab=True)))
     return learn

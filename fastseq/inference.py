@@ -29,7 +29,7 @@ def _truncated(ids, max_len):
 
 def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6, max_src_len=MAX_SRC_LEN,
                     with_attention=False, copy_unk=True, precision='auto', split=True, casual=True,
-                    casual_learnt=False, return_info=False, **decode_kwargs):
+                    casual_learnt=False, return_info=False, shortlist=None, **decode_kwargs):
     """Translations of `texts` in input order ('' for empty inputs): strings, or with `n_best` > 1 lists of
     (text, score), or with `with_attention` `Attended` tuples, or with `return_info` (text, `Info`) pairs. With
     `split` (the default; not with `n_best` > 1, which ranks whole texts), each text is cut into sentences
@@ -39,7 +39,8 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
     it attends to most (in the best translation). With `casual`, input in capitals, without its first capital or final
     punctuation, or without accents is translated as if typed with care, and the translation given its style back
     (`fastseq.casual`); a model that learnt casual typing (`casual_learnt`) is left lower case and missing final
-    punctuation, which it translates better as typed (docs/results.md).
+    punctuation, which it translates better as typed (docs/results.md). With `shortlist` (a `LexicalShortlist`), each
+    batch is decoded over the target words it gives for the batch's source words alone (`fastseq.lexical`).
     `precision` of the vocabulary projection on a CPU: 'auto' (this CPU's choice, `resolve_precision`), 'fp32' or
     'bf16' (`decoding_dtype`)."""
     if beam < 1: raise ValueError(f"beam must be 1 (greedy) or more, got {beam}")
@@ -50,7 +51,7 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
     if split and n_best == 1:
         return _by_sentence(model, processor, texts, with_attention, return_info, bs=bs, beam=beam, alpha=alpha,
                             max_src_len=max_src_len, copy_unk=copy_unk, precision=precision, casual=casual,
-                            casual_learnt=casual_learnt, **decode_kwargs)
+                            casual_learnt=casual_learnt, shortlist=shortlist, **decode_kwargs)
     casual = casual and ('capitals' if casual_learnt else 'all')
     sources = _sources(processor, texts, copy_unk and model.has_attention, casual, max_src_len)
     results = [_empty(with_attention, n_best) for _ in texts]
@@ -61,7 +62,9 @@ def translate_texts(model, processor, texts, bs=64, beam=1, n_best=1, alpha=0.6,
     try:
         for chunk in chunked(order, bs):
             src = pad_batch([sources[i].ids for i in chunk], processor.src_vocab.pad_idx).to(device)
-            hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention, dtype=dtype, **decode_kwargs)
+            rows = None if shortlist is None else shortlist.rows(src)
+            hyps, attn = decode_batch(model, src, beam, n_best, alpha, keep_attention, dtype=dtype, rows=rows,
+                                      **decode_kwargs)
             for j, i in enumerate(chunk):
                 results[i] = _result(processor, hyps[j], attn, j, sources[i], with_attention, n_best, copy_unk)
     finally: model.train(was_training)
@@ -205,12 +208,14 @@ class Translator:
     """A model with its tokenizers and vocabularies (saved and loaded as a pickle-free bundle by `fastseq.bundle`).
     `copy_unk` and `precision` are the defaults of `translate` (`translate_texts`); `casual_learnt`, whether the model
     was trained on pairs retyped as people type, is passed to it; `trained_in` records the precision
-    the model was trained in ('fp32', 'bf16', 'fp16'; None where unknown), `recipe` the recipe `train` chose."""
+    the model was trained in ('fp32', 'bf16', 'fp16'; None where unknown), `recipe` the recipe `train` chose;
+    `shortlist` the `LexicalShortlist` of its training pairs, which `translate` decodes over unless told
+    `shortlist=None` (None: the whole vocabulary)."""
     def __init__(self, model, processor, copy_unk=True, precision='auto', trained_in=None, casual_learnt=False,
-                 recipe=None):
+                 recipe=None, shortlist=None):
         self.model, self.processor, self.float_model = model, processor, None
         self.copy_unk, self.precision, self.trained_in = copy_unk, precision, trained_in
-        self.casual_learnt, self.recipe = casual_learnt, recipe
+        self.casual_learnt, self.recipe, self.shortlist = casual_learnt, recipe, shortlist
 
     @property
     def int8(self): return self.float_model is not None
@@ -231,13 +236,14 @@ class Translator:
         kwargs.setdefault('copy_unk', self.copy_unk)
         kwargs.setdefault('precision', self.precision)
         kwargs.setdefault('casual_learnt', self.casual_learnt)
+        kwargs.setdefault('shortlist', self.shortlist)
         out = translate_texts(self.model, self.processor, [texts] if single else texts, bs=bs, beam=beam, **kwargs)
         return out[0] if single else out
 
     @classmethod
     def ensemble(cls, translators, names=None):
-        """One translator decoding with several (`Ensemble`): the first's text processing, every one's model; their
-        vocabularies must be the same (an error names the first that differs)."""
+        """One translator decoding with several (`Ensemble`): the first's text processing and shortlist, every one's
+        model; their vocabularies must be the same (an error names the first that differs)."""
         translators = list(translators)
         names = list(names or (f"translator {i}" for i in range(len(translators))))
         first = translators[0].processor
@@ -248,7 +254,7 @@ class Translator:
                                      f"share their vocabularies (train them on the same corpus and options; --seed may "
                                      f"differ, not --data-seed)")
         return cls(Ensemble([t.model for t in translators]), first, copy_unk=translators[0].copy_unk,
-                   casual_learnt=all(t.casual_learnt for t in translators))
+                   casual_learnt=all(t.casual_learnt for t in translators), shortlist=translators[0].shortlist)
 
 
 def _int8(model):

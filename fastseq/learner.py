@@ -21,6 +21,7 @@ from .embeddings import side_matrix
 from .inference import Translator
 from .interpret import attention_figures, results_table, save_figure
 from .io import atomic_path, show_table
+from .lexical import N_FREQUENT, PER_WORD, lexical_shortlist
 from .losses import Seq2SeqLoss
 from .metrics import ChrF, CorpusBLEU, Perplexity, TokenAccuracy
 from .model import Seq2SeqConfig, Seq2SeqRNN
@@ -46,8 +47,9 @@ def seq2seq_splitter(model):
 class Seq2SeqLearner(Learner):
     """A `Learner` that can translate raw text and export atomically; `trained_in` is the precision `train` chose,
     `recipe` the recipe it trained (`RecipeChoice.to_dict`), `casual_learnt` whether its training pairs were retyped
-    as people type (`augment_casual`)."""
-    trained_in = recipe = None
+    as people type (`augment_casual`), `shortlist` the `LexicalShortlist` its translator decodes over
+    (`add_shortlist`)."""
+    trained_in = recipe = shortlist = None
     @property
     def casual_learnt(self): return getattr(self.dls, 'stats', {}).get('casual_share', 0) > 0
 
@@ -66,7 +68,13 @@ class Seq2SeqLearner(Learner):
     def translator(self):
         "A `Translator` over this learner's model and text processing (it shares the model's weights)."
         return Translator(get_model(self.model), self.dls.processor, trained_in=self.trained_in,
-                          casual_learnt=self.casual_learnt, recipe=self.recipe)
+                          casual_learnt=self.casual_learnt, recipe=self.recipe, shortlist=self.shortlist)
+
+    def add_shortlist(self, n_frequent=N_FREQUENT, per_word=PER_WORD):
+        "Give the translator a lexical shortlist of the training pairs (`lexical_shortlist`), kept in the export."
+        c = get_model(self.model).config
+        self.shortlist = lexical_shortlist(self.dls.train_ds, c.src_vocab, c.tgt_vocab, n_frequent, per_word)
+        return self.shortlist
 
     def translate(self, texts, beam=1, bs=64, **kwargs):
         "Translations of a string or a list of strings: greedy (beam=1) or beam search; see `translate_texts`."

@@ -196,10 +196,12 @@ def app_from_environment():
 
 
 def _load(path, load):
-    "The translator of the bundle at `path`: `device` and `int8` as it loads, `copy_unk` and `precision` after."
+    """The translator of the bundle at `path`: `device` and `int8` as it loads, `copy_unk` and `precision` after;
+    `full_vocab` drops its lexical shortlist."""
     translator = load_translator(path, load.get('device', 'cpu'), load.get('int8', False))
     for attr in ('copy_unk', 'precision'):
         if attr in load: setattr(translator, attr, load[attr])
+    if load.get('full_vocab'): translator.shortlist = None
     return translator
 
 

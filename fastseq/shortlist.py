@@ -1,25 +1,19 @@
 """The training softmax over a shortlist of the target vocabulary: the most frequent target words of the training data,
 every word of the batch's targets (Jean et al. 2015's batch vocabulary; Marian's frequent-word shortlist) and others
 drawn at random (a sampled softmax), so an fp32 step projects onto a fraction of the vocabulary's rows
-(docs/performance.md). Validation, metrics and decoding keep the whole vocabulary."""
+(docs/performance.md). Validation and metrics keep the whole vocabulary; decoding has its own shortlist
+(`fastseq.lexical`)."""
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .lexical import frequent_targets
 from .losses import MaskedCrossEntropy, StepOutputLoss
 
-__all__ = ['frequent_targets', 'shortlist_loss', 'ShortlistLoss', 'shortlist_callback']
+__all__ = ['shortlist_loss', 'ShortlistLoss', 'shortlist_callback']
 
 SAMPLED = 1000   # rows drawn per batch from the words outside the shortlist
-
-
-def frequent_targets(ds, vocab_sz, n):
-    "Ids of the `n` most frequent tokens of `ds`'s targets (a `PairDataset`), ties broken by the lower id."
-    counts = np.zeros(vocab_sz, dtype=np.int64)
-    for block in ds.token_blocks('tgt'): counts += np.bincount(block, minlength=vocab_sz)[:vocab_sz]
-    return torch.from_numpy(np.sort(np.argsort(-counts, kind='stable')[:n]))
 
 
 def shortlist_loss(loss_func, out, hidden, targ, frequent, n_sampled=0):

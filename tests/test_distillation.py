@@ -8,6 +8,7 @@ from fastseq.bundle import load_translator, save_bundle
 from fastseq.distillation import distill, student_pairs, teacher_key, translate_corpus
 from fastseq.errors import OptionError
 from fastseq.inference import Translator
+from fastseq.lexical import lexical_shortlist
 
 
 class Interrupting:
@@ -46,6 +47,10 @@ def test_an_interrupted_pass_resumes_to_the_same_file_and_another_key_starts_ane
     monkeypatch.setattr(distillation, 'MIN_LEN', 0)                     # another decoding rule: another key
     assert teacher_key(translator, sources, beam=2) != key
     monkeypatch.undo()
+    c = trained.model.config                                            # another vocabulary decoded over
+    translator.shortlist = lexical_shortlist(trained.dls.train_ds, c.src_vocab, c.tgt_vocab, 20, 2)
+    assert teacher_key(translator, sources, beam=2) != key
+    translator.shortlist = None
     translate_corpus(translator, sources[:10], tmp_path / 'cut.jsonl', other, beam=3, bs=16, progress=False)
     header, *lines = (tmp_path / 'cut.jsonl').read_text().splitlines()
     assert json.loads(header) == {'fastseq_distill': other, 'sentences': 10} and len(lines) == 10

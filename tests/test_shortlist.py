@@ -6,7 +6,8 @@ import torch
 
 from fastseq.losses import Seq2SeqLoss
 from fastseq.pairs import PairDataset
-from fastseq.shortlist import ShortlistLoss, frequent_targets, shortlist_loss
+from fastseq.lexical import frequent_targets
+from fastseq.shortlist import ShortlistLoss, shortlist_loss
 
 
 def _step_outputs(seed=0, bs=3, tl=4, n_hid=6, vocab=11):
