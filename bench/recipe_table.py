@@ -12,6 +12,7 @@ RUNS = [
     ('default', 30, [5.7, 6 + 2 / 60, 6 + 14 / 60, 5 + 59 / 60, 6 + 1 / 60], 55.5, 'Intel Xeon with AMX, bf16'),
     ('default', 30, [6., 5 + 49 / 60, 6 + 7 / 60, 6.25, 5 + 46 / 60], 55.9, 'Intel Xeon with AMX, bf16, seed 7'),
     ('default', 30, [6.2, 6.4, 6 + 40 / 60, 6 + 22 / 60], 55.7, 'AMD EPYC with AVX512-BF16, bf16'),
+    ('default', 30, [6 + 16 / 60, 6., 6.3, 6.45], 55.7, 'AMD EPYC with AVX512-BF16 (Zen 5, family 26), bf16'),
     ('default', 30, [8 + 22 / 60, 8 + 21 / 60, 8 + 38 / 60], 54.5, 'Intel Xeon with AMX, bf16, a slow hour'),
     ('default', 30, [8 + 59 / 60, 9.4, 7 + 46 / 60], 54.3, 'the same, --casual-share 0'),
     ('default', 30, [12.4], 53.2, 'AMD EPYC with AVX2, fp32 (epochs of 11.6-13.2 min)'),
@@ -22,6 +23,8 @@ RUNS = [
     ('large-batch', 30, [9 + 52 / 60, 9 + 19 / 60, 10 + 28 / 60], 54.2, 'the same, seed 7'),
     ('large-batch', 30, [8 + 38 / 60, 9 + 3 / 60, 10 + 46 / 60], 54.6, 'the same, chosen by auto, no flag'),
     ('large-batch', 30, [11 + 52 / 60, 12 + 22 / 60], 52.7, 'the same, --seed 7, a slower hour'),
+    ('large-batch', 30, [6.2, 6 + 28 / 60, 6 + 31 / 60, 6 + 47 / 60], 56.2,
+     'AMD EPYC (Zen 5) held to AVX2, fp32, chosen by auto, no flag'),
     ('small', 30, [9 + 1 / 60, 6.7, 6 + 32 / 60, 6 + 14 / 60], 50.1, 'Intel Xeon with AMX held to AVX2, fp32'),
     ('compact', 20, [9 + 27 / 60, 9 + 25 / 60], 46.9, 'Intel Xeon with AMX held to AVX2, fp32'),
 ]

@@ -26,6 +26,7 @@ def test_the_choice_is_a_pure_function_of_the_measured_speed_and_the_budget(monk
     assert slow.name == 'small' and slow.expected['small'][1] >= slow.expected['default'][1] + MARGIN
     assert slow.expected['small'][0] > slow.expected['default'][0]          # more passes in the same time
     assert [choose_recipe(13., 30, 'fp32').name for _ in range(3)] == ['small'] * 3
+    monkeypatch.setitem(recipe.OFFSETS, 'large-batch', MARGIN - 0.1)
     assert choose_recipe(13., 300, 'fp32').name == 'default'     # no pass to gain: offsets under MARGIN keep it
     monkeypatch.setitem(recipe.OFFSETS, 'large-batch', MARGIN + 0.1)
     assert choose_recipe(13., 300, 'fp32').name == 'large-batch'
