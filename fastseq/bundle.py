@@ -97,7 +97,8 @@ def _load_shortlist(path, config):
     try: shortlist = LexicalShortlist(**load_file(str(path)))
     except Exception as e:  # safetensors raises several types for corrupt files
         raise ModelFileError(f"{path}: cannot load the shortlist ({type(e).__name__}: {e})") from None
-    if shortlist.table.shape[0] != config.src_vocab or int(shortlist.table.max()) >= config.tgt_vocab:
+    largest = max(int(t.max()) for t in shortlist.tensors().values())
+    if shortlist.table.shape[0] != config.src_vocab or largest >= config.tgt_vocab:
         raise ModelFileError(f"{path}: the shortlist does not fit the model's vocabularies of {config.src_vocab} and "
                              f"{config.tgt_vocab} tokens")
     return shortlist

@@ -91,7 +91,7 @@ def _add_decoding_flags(p):
                         "trains, fastseq.precision.CPU_BF16_TABLE), 'fp32' or 'bf16'")
     p.add_argument('--full-vocab', action='store_true',
                    help="decode over the whole target vocabulary, not over the model's lexical shortlist (the words "
-                        "its training pairs show beside each batch's source words; docs/results.md)")
+                        "its training pairs show beside each batch's source words; docs/guide.md)")
 
 
 def _add_model_args(p, several=False):

@@ -1,6 +1,6 @@
 """The lexical shortlist of decoding (Marian's): a batch is decoded over the target words that occur most often beside
 its source words in the training pairs, and the most frequent target words, instead of the whole vocabulary, so the
-projection, the softmax and the beam's top-k span a fraction of its rows (docs/results.md)."""
+projection, the softmax and the beam's top-k span a fraction of its rows (docs/performance.md)."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +10,7 @@ from .vocab import SPECIALS
 
 __all__ = ['frequent_targets', 'cooccurrences', 'LexicalShortlist', 'lexical_shortlist', 'N_FREQUENT', 'PER_WORD']
 
-N_FREQUENT, PER_WORD = 1000, 20   # words every batch keeps; words each source word adds (docs/results.md)
+N_FREQUENT, PER_WORD = 1000, 20   # words every batch keeps; words each source word adds (docs/performance.md)
 
 
 def frequent_targets(ds, vocab_sz, n):
