@@ -77,7 +77,10 @@ def test_a_trained_translator_keeps_its_shortlist_through_export_and_bundle(trai
     assert load_translator(learn.export('m.pkl')).shortlist.table.shape == sl.table.shape
     loaded.shortlist = None                                                  # --full-vocab
     learn.shortlist = None
-    assert loaded.translate(texts, beam=3) == learn.translate(texts, beam=3)
+    full = loaded.translate(texts, beam=3)
+    assert full == learn.translate(texts, beam=3)
+    loaded.shortlist = LexicalShortlist(torch.tensor([*range(N_SPECIAL), 10, 11]), torch.zeros_like(sl.table))
+    assert loaded.translate(texts, beam=3) != full                          # translate decodes over its shortlist
 
 
 def test_a_shortlist_that_does_not_fit_the_model_is_a_clear_error(trained, tmp_path):
