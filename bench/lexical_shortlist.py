@@ -28,9 +28,9 @@ def training_pairs(proc, train):
     return PairDataset.from_lists(proc.src_ids(list(df.fr)), proc.tgt_ids(list(df.en)))
 
 
-def coverage(proc, shortlist, sources, refs, bs=64):
-    "Mean rows a batch spans and the share of the references' known tokens among its rows, batches sorted by length."
-    src, tgt = proc.src_ids(sources), proc.tgt_ids(refs)
+def coverage(proc, shortlist, src, tgt, bs=64):
+    """Mean rows a batch of the source ids `src` spans and the share of the reference ids `tgt`'s known tokens among
+    its rows, batches sorted by length."""
     order = sorted(range(len(src)), key=lambda i: -len(src[i]))
     n_rows, hit, total = [], 0, 0
     for start in range(0, len(order), bs):
@@ -54,6 +54,7 @@ def main(train, valid, model, settings, beams=(1, 5), int8=False, save=None):
     proc, cfg = translator.processor, translator.model.config
     df = read_tsv(valid)
     sources, refs = list(df.fr), list(df.en)
+    valid_ids = proc.src_ids(sources), proc.tgt_ids(refs)
     t0 = time.perf_counter()
     pairs = training_pairs(proc, train)
     print(json.dumps({'tokenized_s': round(time.perf_counter() - t0, 1), 'pairs': len(pairs)}), flush=True)
@@ -62,7 +63,7 @@ def main(train, valid, model, settings, beams=(1, 5), int8=False, save=None):
         t0 = time.perf_counter()
         shortlists[n_frequent, per_word] = lexical_shortlist(pairs, cfg.src_vocab, cfg.tgt_vocab, n_frequent, per_word)
         build_s = time.perf_counter() - t0
-        rows, covered = coverage(proc, shortlists[n_frequent, per_word], sources, refs)
+        rows, covered = coverage(proc, shortlists[n_frequent, per_word], *valid_ids)
         print(json.dumps({'n_frequent': n_frequent, 'per_word': per_word, 'build_s': round(build_s, 1),
                           'rows_per_batch': round(rows), 'vocab': cfg.tgt_vocab, 'ref_coverage': round(covered, 4)}),
               flush=True)

@@ -52,16 +52,17 @@ class ModelState:
     """One model decoding a batch: its encoder memory (one row per sentence) and recurrent state (one per decoded row);
     with `rows`, its output layer's rows of those target ids, taken once for the batch."""
     def __init__(self, model, src, dtype=None, rows=None):
-        self.model, self.dtype, self.rows = model, dtype, rows
+        self.model, self.rows, dec = model, rows, model.decoder
         self.enc_out, self.h, self.mask, self.keys = model.encode(src)
-        self.project_rows = None if rows is None else output_rows(model.decoder.out, rows, dtype)
+        rows_of = None if rows is None else output_rows(dec.out, rows, dtype)
+        self.project = ((lambda out: dec.project(out, dtype)) if rows_of is None else
+                        (lambda out: rows_of(dec.out_drop(out))))     # (rows, n_hid) → (rows, vocab or len(rows))
 
     def step(self, inp, group=1):
         """inp (rows,) → logits (rows, vocab) or, with `rows`, (rows, len(rows)), and attention (rows, sl) or None;
         `group` decoded rows share each memory row (a sentence's beams)."""
         out, self.h, weights = self.model.decoder.step(inp, self.h, self.enc_out, self.keys, self.mask, group)
-        if self.project_rows is None: return self.model.decoder.project(out, self.dtype), weights
-        return self.project_rows(self.model.decoder.out_drop(out)), weights
+        return self.project(out), weights
 
     def reorder(self, rows): self.h = select_state(self.h, rows)        # decoded rows: beams follow their origin
 
