@@ -53,7 +53,7 @@ def load_bundle(path, device='cpu'):
     model = _load_weights(Seq2SeqRNN(config), path / WEIGHTS_FILE).to(device).eval()
     translator = Translator(model, proc, trained_in=meta.get('trained_in'),
                             casual_learnt=meta.get('casual_learnt', False), recipe=meta.get('recipe'),
-                            shortlist=_load_shortlist(path / SHORTLIST_FILE, config))
+                            shortlist=_load_shortlist(path / SHORTLIST_FILE, config), beam=meta.get('beam', 1))
     return translator.quantize() if meta.get('int8') else translator
 
 
@@ -63,7 +63,7 @@ def _bundle_meta(t):
     return {'format': BUNDLE_FORMAT, 'format_version': BUNDLE_VERSION, 'fastseq_version': __version__,
             'config': t.model.config.to_dict(), 'src': side(p.src_tok, p.src_vocab),
             'tgt': side(p.tgt_tok, p.tgt_vocab), 'int8': t.int8, 'trained_in': t.trained_in,
-            'casual_learnt': t.casual_learnt, 'recipe': t.recipe}
+            'casual_learnt': t.casual_learnt, 'recipe': t.recipe, 'beam': t.beam}
 
 
 def _read_meta(path):

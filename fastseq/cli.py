@@ -98,7 +98,8 @@ def _add_model_args(p, several=False):
     p.add_argument('model', nargs='+' if several else None,
                    help='a learner exported by fastseq train / learn.export, or a bundle folder (learn.save_translator)'
                         + ('; several: an ensemble (the mean of their log-probabilities)' if several else ''))
-    p.add_argument('--beam', type=int, default=1, help='beam size (1: greedy)')
+    p.add_argument('--beam', type=int, help="beam size (1: greedy; default: the model's own, greedy unless it was "
+                                            "measured better at a beam)")
     p.add_argument('--bs', type=int, default=64, help='sentences per batch')
     p.add_argument('--no-split', dest='split', action='store_false',
                    help='translate each input as one sentence (default: split it into sentences, translate each, and '

@@ -9,7 +9,6 @@ import time
 import pandas as pd
 import torch
 from fastcore.basics import chunked
-from fastai.torch_core import rank_distrib
 from fastcore.meta import delegates
 from fastcore.xtras import Path
 
@@ -20,7 +19,7 @@ from .decode import MIN_LEN
 from .errors import OptionError
 from .inference import Translator
 from .io import Progress
-from .training import evaluate, evaluation_line, train
+from .training import train
 
 __all__ = ['translate_corpus', 'teacher_key', 'student_pairs', 'distill']
 
@@ -123,7 +122,8 @@ def distill(teachers, data, valid, *, preset='default', beam=5, mix=True, distil
     (default: beside `out`, OUT-stem.distilled.jsonl) is resumed by a second run. The student trains on the distilled
     pairs and, with `mix` (the default: measured better, docs/results.md), the original ones, as `train` does with
     `options` over `preset`; it is scored against `valid`'s references (a file or DataFrame; required, so that BLEU
-    measures translations, not the teachers'), at `eval_beam` and greedy."""
+    measures translations, not the teachers'), at `eval_beam` and greedy, and decodes greedily by default only where
+    that loses at most `GREEDY_MARGIN` BLEU (`train`'s `choose_beam`)."""
     if valid is None: raise OptionError("distill needs valid: held-out pairs with human references", 'valid')
     c = TrainConfig.from_preset(preset, **options)
     if c.stream_cache or str(data) == 'phrasebook':
@@ -138,7 +138,4 @@ def distill(teachers, data, valid, *, preset='default', beam=5, mix=True, distil
     targets = translate_corpus(teacher, sources, results, teacher_key(teacher, sources, beam), beam=beam)
     student, options['min_freq'] = student_pairs(pairs, targets, c, mix=mix)
     options.pop('data_tgt', None)
-    learn = train(student, valid, preset=preset, **options)
-    if c.eval_beam > 1 and rank_distrib() == 0:       # greedy is every command's default: say what it costs here
-        print(evaluation_line(evaluate(learn, learn.valid_pairs(), tgt=c.tgt, beam=1, full_vocab=True)))
-    return learn
+    return train(student, valid, preset=preset, choose_beam=True, **options)

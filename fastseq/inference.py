@@ -210,12 +210,13 @@ class Translator:
     was trained on pairs retyped as people type, is passed to it; `trained_in` records the precision
     the model was trained in ('fp32', 'bf16', 'fp16'; None where unknown), `recipe` the recipe `train` chose;
     `shortlist` the `LexicalShortlist` of its training pairs, which `translate` decodes over unless told
-    `shortlist=None` (None: the whole vocabulary)."""
+    `shortlist=None` (None: the whole vocabulary); `beam` the beam `translate` uses unless told (1: greedy; `distill`
+    chooses it for a student by measuring both, `decoding_beam`)."""
     def __init__(self, model, processor, copy_unk=True, precision='auto', trained_in=None, casual_learnt=False,
-                 recipe=None, shortlist=None):
+                 recipe=None, shortlist=None, beam=1):
         self.model, self.processor, self.float_model = model, processor, None
         self.copy_unk, self.precision, self.trained_in = copy_unk, precision, trained_in
-        self.casual_learnt, self.recipe, self.shortlist = casual_learnt, recipe, shortlist
+        self.casual_learnt, self.recipe, self.shortlist, self.beam = casual_learnt, recipe, shortlist, beam
 
     @property
     def int8(self): return self.float_model is not None
@@ -230,9 +231,11 @@ class Translator:
         self.float_model, self.model = self.model, _int8(self.model.eval())
         return self
 
-    def translate(self, texts, beam=1, bs=64, **kwargs):
-        "Translations of a string or a list of strings, split into sentences unless `split=False` (`translate_texts`)."
+    def translate(self, texts, beam=None, bs=64, **kwargs):
+        """Translations of a string or a list of strings, split into sentences unless `split=False` (`translate_texts`),
+        at `beam` (default: the translator's own)."""
         single = isinstance(texts, str)
+        beam = self.beam if beam is None else beam
         kwargs.setdefault('copy_unk', self.copy_unk)
         kwargs.setdefault('precision', self.precision)
         kwargs.setdefault('casual_learnt', self.casual_learnt)
@@ -242,8 +245,8 @@ class Translator:
 
     @classmethod
     def ensemble(cls, translators, names=None):
-        """One translator decoding with several (`Ensemble`): the first's text processing and shortlist, every one's
-        model; their vocabularies must be the same (an error names the first that differs)."""
+        """One translator decoding with several (`Ensemble`): the first's text processing, shortlist and beam, every
+        one's model; their vocabularies must be the same (an error names the first that differs)."""
         translators = list(translators)
         names = list(names or (f"translator {i}" for i in range(len(translators))))
         first = translators[0].processor
@@ -254,7 +257,8 @@ class Translator:
                                      f"share their vocabularies (train them on the same corpus and options; --seed may "
                                      f"differ, not --data-seed)")
         return cls(Ensemble([t.model for t in translators]), first, copy_unk=translators[0].copy_unk,
-                   casual_learnt=all(t.casual_learnt for t in translators), shortlist=translators[0].shortlist)
+                   casual_learnt=all(t.casual_learnt for t in translators), shortlist=translators[0].shortlist,
+                   beam=translators[0].beam)
 
 
 def _int8(model):

@@ -48,8 +48,9 @@ class Seq2SeqLearner(Learner):
     """A `Learner` that can translate raw text and export atomically; `trained_in` is the precision `train` chose,
     `recipe` the recipe it trained (`RecipeChoice.to_dict`), `casual_learnt` whether its training pairs were retyped
     as people type (`augment_casual`), `shortlist` the `LexicalShortlist` its translator decodes over
-    (`add_shortlist`)."""
+    (`add_shortlist`), `beam` the beam its translator decodes at unless told (1: greedy)."""
     trained_in = recipe = shortlist = None
+    beam = 1
     @property
     def casual_learnt(self): return getattr(self.dls, 'stats', {}).get('casual_share', 0) > 0
 
@@ -68,7 +69,8 @@ class Seq2SeqLearner(Learner):
     def translator(self):
         "A `Translator` over this learner's model and text processing (it shares the model's weights)."
         return Translator(get_model(self.model), self.dls.processor, trained_in=self.trained_in,
-                          casual_learnt=self.casual_learnt, recipe=self.recipe, shortlist=self.shortlist)
+                          casual_learnt=self.casual_learnt, recipe=self.recipe, shortlist=self.shortlist,
+                          beam=self.beam)
 
     def add_shortlist(self, n_frequent=N_FREQUENT, per_word=PER_WORD):
         "Give the translator a lexical shortlist of the training pairs (`lexical_shortlist`), kept in the export."
@@ -76,8 +78,9 @@ class Seq2SeqLearner(Learner):
         self.shortlist = lexical_shortlist(self.dls.train_ds, c.src_vocab, c.tgt_vocab, n_frequent, per_word)
         return self.shortlist
 
-    def translate(self, texts, beam=1, bs=64, **kwargs):
-        "Translations of a string or a list of strings: greedy (beam=1) or beam search; see `translate_texts`."
+    def translate(self, texts, beam=None, bs=64, **kwargs):
+        """Translations of a string or a list of strings: greedy (beam=1) or beam search (default: `self.beam`); see
+        `translate_texts`."""
         return self.translator().translate(texts, beam=beam, bs=bs, **kwargs)
 
     def show_attention(self, texts, kind='heatmap', path=None):

@@ -10,7 +10,7 @@ import os
 import signal
 import threading
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -35,7 +35,8 @@ class ServeConfig:
     "Every option of `fastseq serve` (its flags are generated from these fields)."
     host: str = option('127.0.0.1', 'address to bind (127.0.0.1: this machine only)')
     port: int = option(8000, 'port to listen on')
-    beam: int = option(1, 'beam size when a request does not say')
+    beam: int = option(None, "beam size when a request does not say (default: the model's own, greedy unless it was "
+                       "measured better at a beam)")
     max_batch: int = option(64, 'texts decoded together at most (1: no batching)')
     wait_ms: float = option(5., 'how long a batch waits for more requests', metavar='MS')
     max_queue: int = option(256, 'texts admitted and waiting at most; a request that does not fit is refused at once '
@@ -73,6 +74,7 @@ def create_app(translator, name='model', config=None, keys=()):
 
     from .telemetry import Observed, Telemetry
     cfg, telemetry = config or ServeConfig(), Telemetry()
+    cfg = replace(cfg, beam=getattr(translator, 'beam', 1) if cfg.beam is None else cfg.beam)   # a model's own
     batcher = RequestBatcher(translator, cfg.max_batch, cfg.wait_ms, cfg.max_queue, cfg.timeout, telemetry)
     page = files('fastseq').joinpath('static/index.html').read_text(encoding='utf-8')
 

@@ -32,7 +32,7 @@ from .precision import precision_callbacks, precision_label, prepare_device, res
 from .recipe import MIN_BUDGET, RecipeChoice, choose_recipe, default_speed, full_epoch_minutes, recipe_options
 from .warm_start import warm_start, warm_start_line
 
-__all__ = ['training_device', 'train', 'evaluate', 'evaluation_line',
+__all__ = ['training_device', 'train', 'evaluate', 'evaluation_line', 'decoding_beam', 'GREEDY_MARGIN',
            'plain_progress', 'lr_find_plot', 'checkpoint_path', 'fit_with_frozen_embeddings', 'run_demo',
            'DEMO_SENTENCES']
 
@@ -136,11 +136,13 @@ def _check_options(c: TrainConfig):
 
 
 @delegates(TrainConfig)   # the signature lists every option (help(), tab completion); passed ones override the preset
-def train(data='phrasebook', valid=None, *, preset='default', **options):
+def train(data='phrasebook', valid=None, *, preset='default', choose_beam=False, **options):
     """Train a translator and return its Learner. `data`: a TSV/CSV file, the source file of two line-aligned files
     (with `data_tgt`), a DataFrame, or 'phrasebook'; `valid`: a file or DataFrame (default: a `valid_pct` split).
     `options` are `TrainConfig` fields over the values of `preset` ('default', 'lesson', 'demo', 'tatoeba', 'student').
-    Process 0 exports to `out`, keeping a checkpoint beside it after every epoch (`resume=True` continues it)."""
+    Process 0 exports to `out`, keeping a checkpoint beside it after every epoch (`resume=True` continues it). With
+    `choose_beam` (`distill`'s students), the export decodes greedily by default only where greedy scores within
+    `GREEDY_MARGIN` BLEU of `eval_beam` on `valid`, else at `eval_beam` (`decoding_beam`)."""
     c = _config(preset, options)
     _check_options(c)
     set_seed(c.seed)  # the same seed in every process: the same batch order and initial weights
@@ -169,7 +171,9 @@ def train(data='phrasebook', valid=None, *, preset='default', **options):
     print(f"exported to {learn.export(out.name)}")
     bundle = _save_bundle(learn, c, out)
     if c.eval_beam:   # over the whole vocabulary, as every figure of docs/results.md
-        print(evaluation_line(evaluate(learn, learn.valid_pairs(), tgt=c.tgt, beam=c.eval_beam, full_vocab=True)))
+        scores = evaluate(learn, learn.valid_pairs(), tgt=c.tgt, beam=c.eval_beam, full_vocab=True)
+        print(evaluation_line(scores))
+        if choose_beam and c.eval_beam > 1: _choose_beam(learn, c, scores, out)
     if c.eval_beam and c.int8:
         print('int8 ' + evaluation_line(evaluate(load_translator(bundle), learn.valid_pairs(), tgt=c.tgt,
                                                  beam=c.eval_beam, full_vocab=True)))
@@ -207,6 +211,25 @@ def _recipe_choice(c: TrainConfig, options, preset, dls):
     choice = choose_recipe(full_epoch_minutes(dls, tok_per_s), c.time_budget, precision)
     choice.tok_per_s, choice.measured_now = tok_per_s, measured_now
     return choice
+
+
+GREEDY_MARGIN = 0.3   # BLEU greedy search may lose to beam search and still be a student's decoding (docs/results.md)
+
+
+def _choose_beam(learn, c: TrainConfig, beam_scores, out):
+    "Score greedy search on valid, set the beam the export decodes at by default (`decoding_beam`) and save it again."
+    greedy = evaluate(learn, learn.valid_pairs(), tgt=c.tgt, beam=1, full_vocab=True)
+    print(evaluation_line(greedy))
+    learn.beam = decoding_beam(beam_scores['bleu_lc_tok'], greedy['bleu_lc_tok'], c.eval_beam)
+    print(f"decodes {'greedily' if learn.beam == 1 else f'at beam {learn.beam}'} by default: greedy scored "
+          f"{beam_scores['bleu_lc_tok'] - greedy['bleu_lc_tok']:.2f} BLEU under beam {c.eval_beam} (lowercased, "
+          f"tokenized; greedy is kept within {GREEDY_MARGIN})")
+    if learn.beam != 1: learn.export(out.name); _save_bundle(learn, c, out)
+
+
+def decoding_beam(beam_bleu, greedy_bleu, beam, margin=None):
+    "The beam a model decodes at by default: greedy (1) where it scores within `margin` BLEU of `beam`, else `beam`."
+    return 1 if greedy_bleu >= beam_bleu - (GREEDY_MARGIN if margin is None else margin) else beam
 
 
 def _given_recipe_options(options):
@@ -270,15 +293,15 @@ def _save_plots(learn, plot_dir, n=3):
     plt.close(plt.gcf())
 
 
-def evaluate(model, data, *, src='fr', tgt='en', beam=1, bs=64, copy_unk=True, precision='auto', split=True,
+def evaluate(model, data, *, src='fr', tgt='en', beam=None, bs=64, copy_unk=True, precision='auto', split=True,
              full_vocab=False):
     """BLEU (sacrebleu's default on detokenized text, and lowercased-tokenized as NMT papers report it) and chrF of
-    `model`'s decodes (a Translator or Learner) of `data`: (source, reference) pairs, a DataFrame or a TSV file;
-    each source split into sentences as `translate` does unless `split=False`; over the whole target vocabulary with
-    `full_vocab`, else over the model's lexical shortlist where it has one."""
+    `model`'s decodes (a Translator or Learner) at `beam` (default: its own) of `data`: (source, reference) pairs, a
+    DataFrame or a TSV file; each source split into sentences as `translate` does unless `split=False`; over the whole
+    target vocabulary with `full_vocab`, else over the model's lexical shortlist where it has one."""
     if not isinstance(data, (pd.DataFrame, list, tuple)): data = read_tsv(data, src, tgt)
     pairs = list(zip(data[src], data[tgt])) if isinstance(data, pd.DataFrame) else list(data)
-    t0 = time.time()
+    t0, beam = time.time(), model.beam if beam is None else beam
     vocab = {'shortlist': None} if full_vocab else {}
     hyps = model.translate([s for s, _ in pairs], beam=beam, bs=bs, copy_unk=copy_unk, precision=precision, split=split,
                            **vocab)

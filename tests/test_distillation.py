@@ -9,6 +9,7 @@ from fastseq.distillation import distill, student_pairs, teacher_key, translate_
 from fastseq.errors import OptionError
 from fastseq.inference import Translator
 from fastseq.lexical import lexical_shortlist
+from fastseq.training import GREEDY_MARGIN, decoding_beam
 
 
 class Interrupting:
@@ -79,8 +80,10 @@ def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_s
     out = capsys.readouterr().out
     assert f"started from {tmp_path / 'init.pkl'}: the rows of" in out and 'and every other layer' in out
     scored = [line for line in out.splitlines() if 'pairs, beam' in line]
-    assert [line.split(',')[1] for line in scored] == [' beam 2', ' beam 2', ' beam 1']     # the student, int8, greedy
-    assert scored[1].startswith('int8 valid (100 pairs')
+    assert [line.split(',')[1] for line in scored] == [' beam 2', ' beam 1', ' beam 2']     # the student, greedy, int8
+    assert scored[2].startswith('int8 valid (100 pairs')
+    chosen = 'decodes greedily by default' if student.beam == 1 else 'decodes at beam 2 by default'
+    assert chosen in out and student.beam in (1, 2)
     header, *lines = (tmp_path / 's.distilled.jsonl').read_text().splitlines()
     distilled = dict(map(json.loads, lines))
     expected = Translator.ensemble([demo, demo]).translate(list(data.fr), beam=2, split=False, casual=False)
@@ -96,6 +99,35 @@ def test_a_student_trains_on_an_ensembles_translations_and_exports_bundles_and_s
         assert client.post('/translate', json={'texts': texts}).json()['translations'] == exported
     int8 = load_translator(tmp_path / 's')                              # int8=True: an int8 bundle beside the export
     assert int8.int8 and int8.translate(texts) == load_translator(tmp_path / 'bundle').quantize().translate(texts)
+    assert load_translator(tmp_path / 's.pkl').beam == int8.beam == student.beam   # the beam chosen, in both files
+
+
+def test_greedy_is_the_default_decoding_only_within_the_margin_of_beam_search():
+    assert decoding_beam(57.0, 56.75, 5) == 1 and decoding_beam(57.0, 57.2, 5) == 1
+    assert decoding_beam(57.0, 56.5, 5) == 5 and decoding_beam(57.0, 56.5, 5, margin=0.6) == 1
+    assert GREEDY_MARGIN == 0.3
+
+
+def test_a_model_decodes_at_its_own_beam_unless_told_and_its_files_keep_it(trained, small_df, tmp_path):
+    """A learner's `beam` is its translator's default in Python, in its export and bundle, and in the server's
+    /translate when a request names none; a beam given still wins."""
+    from starlette.testclient import TestClient
+    from fastseq.serve import ServeConfig, create_app
+    texts = list(small_df.fr[500:540])
+    greedy, beam3 = (trained.translator().translate(texts, beam=b) for b in (1, 3))
+    assert greedy != beam3 and trained.translate(texts) == greedy                  # beam search changes something
+    trained.beam = 3
+    try:
+        export, bundle = trained.export(tmp_path / 'm.pkl'), save_bundle(trained.translator(), tmp_path / 'b')
+        for translator in (trained.translator(), load_translator(export), load_translator(bundle)):
+            assert translator.beam == 3 and translator.translate(texts) == beam3
+            assert translator.translate(texts, beam=1) == greedy
+        with TestClient(create_app(load_translator(bundle))) as client:
+            assert client.get('/health').json()['beam'] == 3
+            assert client.post('/translate', json={'texts': texts}).json()['translations'] == beam3
+        with TestClient(create_app(load_translator(bundle), config=ServeConfig(beam=1))) as client:
+            assert client.post('/translate', json={'texts': texts}).json()['translations'] == greedy
+    finally: del trained.beam
 
 
 def test_the_command_mixes_the_original_pairs_in_unless_told_not_to(monkeypatch):
