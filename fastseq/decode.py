@@ -98,8 +98,8 @@ def decoding_state(model, src, dtype=None, rows=None):
     """The decoding state of `model` (a `Seq2SeqRNN` or an `Ensemble`) over src (bs, sl); `dtype` of the vocabulary
     projection (None: the weights' own; `precision.decoding_dtype`); `rows` (n,): the sorted target ids to decode
     over (None: all)."""
-    state = EnsembleState if isinstance(model, Ensemble) else ModelState
-    return state(model.models if isinstance(model, Ensemble) else model, src, dtype, rows)
+    if isinstance(model, Ensemble): return EnsembleState(model.models, src, dtype, rows)
+    return ModelState(model, src, dtype, rows)
 
 
 def token_ids(state, cols):
