@@ -34,6 +34,33 @@ def test_abbreviations_do_not_end_a_sentence_and_line_breaks_do():
     with pytest.raises(ValueError, match='2 translations for 3 sentences'): seg.join(['a', 'b'])
 
 
+class CountingSentencizer:
+    "spaCy's pipeline, counting the texts it is asked to split."
+    def __init__(self, nlp): self.nlp, self.calls = nlp, 0
+    def get_pipe(self, name): return self.nlp.get_pipe(name)
+    def __call__(self, text): self.calls += 1; return self.nlp(text)
+
+
+ONE_SENTENCE = ["Le chat dort.", "  Oui.   ", "«Non.»", "Bonjour...", "Où est la gare ?", "Quoi?!", "Il pleut"]
+SEVERAL_OR_UNSURE = ["Oui !  »", "« Vraiment ?! »", "Il a dit « oui ! » et partit", "M. Dupont est là",
+                     "Il est 3.5 fois plus grand", "Où ? Là.", "Vraiment ?!» Oui", "a.b. c"]
+
+
+def test_a_line_with_no_inner_sentence_mark_is_split_as_the_sentencizer_would_without_it(monkeypatch):
+    """Most lines are one sentence with a mark at the end: they skip the sentencizer, and every line's sentences are
+    still those the sentencizer gives (spans trimmed of whitespace)."""
+    import fastseq.sentences as sentences
+    nlp = sentences._sentencizer('fr')
+    counting = CountingSentencizer(nlp)
+    monkeypatch.setattr(sentences, '_sentencizer', lambda lang: counting)
+    for line in ONE_SENTENCE + SEVERAL_OR_UNSURE:
+        by_spacy = [s.text.strip() for s in nlp(line).sents if s.text.strip()]
+        calls = counting.calls
+        assert split_sentences(line).sentences == by_spacy, line
+        assert counting.calls == calls + (line not in ONE_SENTENCE), line
+    assert split_sentences("Oui !  »").sentences == ["Oui !", "»"]        # the sentencizer's own choice, kept
+
+
 def test_a_long_sentence_is_cut_at_clause_marks_into_pieces_that_fit():
     """Over `max_words` words, a sentence is cut at the clause mark nearest its middle, else at its middle word,
     until each piece fits; the separators stay exact."""
