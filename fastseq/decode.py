@@ -3,6 +3,7 @@ per sentence at eos. Both drive a decoding state (`ModelState`, `EnsembleState`)
 recurrent state per decoded row. `decode_batch` picks one for a batch. Given `rows` (a lexical shortlist's target ids,
 `fastseq.lexical`), a state projects onto those rows alone and the search maps its choices back to vocabulary ids."""
 import warnings
+import weakref
 
 import torch
 import torch.nn.functional as F
@@ -28,8 +29,8 @@ def output_rows(out, rows, dtype=None):
     step outputs (..., n_hid) → (..., len(rows)): its rows taken once for a batch, cast to `dtype` (where autocast
     would cast them at every step) or packed as the int8 layer packs its weights."""
     if callable(out.weight):                                    # int8 (dynamic quantisation): weight() and bias()
-        bias = out.bias()
-        packed = torch.ops.quantized.linear_prepack(_quantized_rows(out.weight(), rows),
+        weight, values, bias = _int8_weights(out)
+        packed = torch.ops.quantized.linear_prepack(_quantized_rows(weight, values[rows], rows),
                                                     None if bias is None else bias[rows])
         return lambda x: torch.ops.quantized.linear_dynamic(x, packed, reduce_range=True)   # as the layer calls it
     weight, bias = out.weight[rows], (None if out.bias is None else out.bias[rows])
@@ -37,9 +38,22 @@ def output_rows(out, rows, dtype=None):
     return lambda x: F.linear(x.to(weight.dtype), weight, bias)
 
 
-def _quantized_rows(w, rows):
-    "The rows `rows` of the int8 weight `w`, quantized per tensor or per output row as they were (the same integers)."
-    sub = w.dequantize()[rows]
+_UNPACKED = weakref.WeakKeyDictionary()   # int8 output layer → its (weight, its float values, bias)
+
+
+def _int8_weights(out):
+    """The int8 layer `out`'s weight, its float values and its bias, unpacked once per layer: each of `weight()` and
+    `bias()` unpacks the whole matrix anew, which cost more than taking a batch's rows (docs/performance.md). A
+    decoding layer's weights do not change."""
+    if out not in _UNPACKED:
+        weight = out.weight()
+        _UNPACKED[out] = weight, weight.dequantize(), out.bias()
+    return _UNPACKED[out]
+
+
+def _quantized_rows(w, sub, rows):
+    """The rows `rows` of the int8 weight `w` (`sub`: their float values), quantized per tensor or per output row as
+    they were (the same integers)."""
     with warnings.catch_warnings():          # torch marks its quantized tensors deprecated in favour of torchao
         warnings.filterwarnings('ignore', message='torch.quantize_per_tensor')
         if w.qscheme() == torch.per_tensor_affine:

@@ -92,3 +92,15 @@ def test_a_shortlist_that_does_not_fit_the_model_is_a_clear_error(trained, tmp_p
     bad = LexicalShortlist(torch.arange(N_SPECIAL), torch.zeros(3, 2, dtype=torch.long))
     save_file(bad.tensors(), str(bundle / SHORTLIST_FILE))
     with pytest.raises(ModelFileError, match='does not fit'): load_translator(bundle)
+
+
+def test_an_int8_output_layer_is_unpacked_once_for_all_batches(monkeypatch):
+    """Unpacking an int8 layer's weights costs more than taking a batch's rows: every batch decoded over a shortlist
+    takes its rows from one unpacking, and decodes as the first."""
+    from fastseq.inference import _int8
+    m, src = _int8(small_model()), torch.randint(4, 30, (5, 6))
+    rows, out, unpacked = torch.tensor([*range(N_SPECIAL), 11, 17, 23, 31]), m.decoder.out, []
+    weight = out.weight
+    monkeypatch.setattr(out, 'weight', lambda: unpacked.append(1) or weight())
+    first = greedy_decode(m, src, rows=rows)[0]
+    assert torch.equal(greedy_decode(m, src, rows=rows)[0], first) and len(unpacked) == 1
