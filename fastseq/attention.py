@@ -3,7 +3,15 @@ batch; one query per decoder step, or the queries of several steps at once."""
 import torch
 from torch import nn
 
-__all__ = ['Attention', 'AdditiveAttention', 'DotAttention', 'GeneralAttention', 'SCORES', 'make_attention']
+__all__ = ['tanh', 'Attention', 'AdditiveAttention', 'DotAttention', 'GeneralAttention', 'SCORES', 'make_attention']
+
+
+def tanh(x):
+    """`torch.tanh(x)`; without a gradient on a CPU as 2·sigmoid(2x) − 1, the same to 2e-7 and several times faster
+    there, where torch's tanh runs at a tenth of its sigmoid's speed and took a seventh of a small model's decoding
+    (docs/performance.md)."""
+    if torch.is_grad_enabled() or x.device.type != 'cpu': return torch.tanh(x)
+    return torch.sigmoid(x * 2).mul_(2).sub_(1)
 
 
 class Attention(nn.Module):
@@ -36,7 +44,7 @@ class AdditiveAttention(Attention):
 
     def scores(self, query, keys):
         "query (bs, L, q_sz), keys (bs, sl, att_sz) → (bs, L, sl)."
-        return self.v(torch.tanh(keys[:, None] + self.query_proj(query)[:, :, None])).squeeze(-1)
+        return self.v(tanh(keys[:, None] + self.query_proj(query)[:, :, None])).squeeze(-1)
 
 
 class DotAttention(Attention):

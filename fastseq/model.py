@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from .attention import SCORES, make_attention
+from .attention import SCORES, make_attention, tanh
 from .options import option
 
 __all__ = ['Architecture', 'Seq2SeqConfig', 'CELLS', 'run_rnn', 'select_state', 'top_state', 'Encoder', 'Decoder',
@@ -175,7 +175,7 @@ class LuongDecoder(Decoder):
         out, h = run_rnn(self.rnn, self.emb(inp), h)                       # (bs, L, n_hid)
         if self.attn is None: return out, h, None
         ctx, weights = self.attend(out, keys, enc_out, mask, group)        # (bs, L, enc_out_sz), (bs, L, sl)
-        return torch.tanh(self.mix(torch.cat([out, ctx], -1))), h, weights
+        return tanh(self.mix(torch.cat([out, ctx], -1))), h, weights
 
 
 class BahdanauDecoder(Decoder):

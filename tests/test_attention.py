@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from fastseq.attention import AdditiveAttention, make_attention
+from fastseq.attention import AdditiveAttention, make_attention, tanh
 
 
 @pytest.mark.parametrize('score', ['additive', 'concat', 'dot', 'general'])
@@ -50,3 +50,13 @@ def test_luong_scores_are_the_pytorch_tutorials_formulas():
     assert same(scores_of(concat, q, values), (energy @ concat.v.weight.T).squeeze(-1))
     with pytest.raises(ValueError, match="score must be one of additive, concat, dot, general, got 'cosine'"):
         make_attention('cosine', 5, 5, 3)
+
+
+def test_tanh_is_torchs_to_2e7_without_a_gradient_and_torchs_own_with_one():
+    "Decoding's tanh (2·sigmoid(2x) − 1) against torch.tanh, over large, small and tiny values; training's is torch's."
+    x = torch.cat([torch.randn(10_000) * 5, torch.linspace(-1e-3, 1e-3, 1001), torch.tensor([0., 30., -30.])])
+    with torch.no_grad(): fast = tanh(x)
+    assert (fast - torch.tanh(x)).abs().max() < 2e-7 and fast[-3:].tolist() == [0., 1., -1.]
+    x.requires_grad_()
+    y = tanh(x)
+    assert torch.equal(y, torch.tanh(x)) and y.grad_fn is not None
