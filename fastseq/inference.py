@@ -222,9 +222,9 @@ class Translator:
     def int8(self): return self.float_model is not None
 
     def quantize(self):
-        """Decode with int8 weights in every `Linear`, `GRU` and `LSTM` (PyTorch's dynamic quantisation, on the CPU):
-        faster CPU inference for a small loss (docs/performance.md). The float model is kept for `save`, and the
-        bundle records the choice, so `load_bundle` quantizes again."""
+        """Decode with int8 weights in every `GRU`, `LSTM` and `Linear` of more than one output (PyTorch's dynamic
+        quantisation, on the CPU): faster CPU inference for a small loss (docs/performance.md). The float model is
+        kept for `save`, and the bundle records the choice, so `load_bundle` quantizes again."""
         if self.int8: return self
         if next(self.model.parameters()).device.type != 'cpu':
             raise ValueError("int8 inference runs on the CPU: load the model with device='cpu'")
@@ -262,9 +262,10 @@ class Translator:
 
 
 def _int8(model):
-    """A copy of `model` with int8 `Linear`, `GRU` and `LSTM` layers. PyTorch marks `torch.ao.quantization`
-    deprecated in favour of torchao, and warns on every use; it still runs (docs/design.md), so the warnings are not
-    passed on."""
+    """A copy of `model` with int8 `GRU`, `LSTM` and `Linear` layers, but those of one output (the additive attention's
+    scorer, which runs three times faster in fp32 than quantized at every step: docs/performance.md). PyTorch marks
+    `torch.ao.quantization` deprecated in favour of torchao, and warns on every use; it still runs (docs/design.md),
+    so the warnings are not passed on."""
     from torch import nn
     try: from torch.ao.quantization import quantize_dynamic
     except ImportError: raise ValueError("int8 inference needs torch.ao.quantization.quantize_dynamic, which this "
@@ -272,4 +273,5 @@ def _int8(model):
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='torch.quantize_per_tensor')
         warnings.filterwarnings('ignore', message='torch.ao.quantization is deprecated')
-        return quantize_dynamic(model, {nn.Linear, nn.GRU, nn.LSTM})
+        return quantize_dynamic(model, {name for name, m in model.named_modules() if isinstance(m, (nn.GRU, nn.LSTM))
+                                        or isinstance(m, nn.Linear) and m.out_features > 1})

@@ -127,6 +127,15 @@ def test_an_int8_bundle_remembers_quantisation(trained, tmp_path):
         load_translator(tmp_path / 'q', device='cuda', int8=True)
 
 
+def test_int8_quantizes_every_layer_but_the_attention_scorer_of_one_output(trained):
+    "The additive scorer (one output) stays fp32, faster so; the recurrent, attention and output layers are int8."
+    from torch import nn
+    q = trained.translator().quantize().model
+    assert type(q.decoder.attn.v) is nn.Linear
+    quantized = [q.encoder.rnn, q.decoder.rnn, q.decoder.attn.query_proj, q.decoder.mix, q.decoder.out]
+    assert all(type(m).__module__.startswith('torch.ao.nn.quantized') for m in quantized)
+
+
 def _float_copy(src, dst):
     "The bundle at `src` copied to `dst` with int8 turned off in its JSON."
     import shutil
