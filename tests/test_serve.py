@@ -436,11 +436,14 @@ CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 
 
 def test_the_page_translates_in_a_real_browser_and_draws_the_attention(server, tmp_path):
+    """The page, served at a default beam of 2 (as a distilled student's may be), shows that beam, translates a
+    paragraph at it and draws each sentence's attention."""
     if CHROMIUM is None:
         if os.environ.get('CI'): pytest.fail("no chromium: .ci/run installs it with apt-get")
         pytest.skip("no headless Chromium: `apt-get install chromium` to run this test")
     from websockets.sync.client import connect
-    url, translator = server
+    _, translator = server
+    proc, url = start_server(save_bundle(translator, tmp_path / 'demo'), tmp_path / 'server.log', '--beam', 2)
     port = free_port()
     args = ['--headless=new', '--no-sandbox', '--disable-gpu', f'--remote-debugging-port={port}',
             f'--user-data-dir={tmp_path / "profile"}', '--window-size=1200,1400', 'about:blank']
@@ -452,6 +455,8 @@ def test_the_page_translates_in_a_real_browser_and_draws_the_attention(server, t
             cdp = Devtools(ws)
             cdp('Page.enable'); cdp('Page.navigate', url=url + '/')
             cdp.until("document.readyState === 'complete' && !!document.getElementById('translate')")
+            cdp.until("document.getElementById('model').textContent.includes('→')")
+            beam = cdp.js("document.getElementById('beam').value")
             paragraph = "Nous avons vu trois petits chiens dans le jardin. Le chat noir est sous la table."
             cdp.js(f"document.getElementById('source').value = {json.dumps(paragraph)};"
                    "document.getElementById('translate').click(); true")
@@ -463,9 +468,10 @@ def test_the_page_translates_in_a_real_browser_and_draws_the_attention(server, t
             png = base64.b64decode(cdp('Page.captureScreenshot', format='png')['data'])
     finally:
         browser.terminate(); browser.wait(timeout=30)
+        proc.terminate(); proc.wait(timeout=30)
     (tmp_path / 'page.png').write_bytes(png)
-    assert shown == translator.translate(paragraph) and shown
-    sentences = translator.translate(paragraph, with_attention=True)
+    assert beam == '2' and shown == translator.translate(paragraph, beam=2) and shown
+    sentences = translator.translate(paragraph, beam=2, with_attention=True)
     words = lambda ws: [w for w in ws if w is not None]
     assert per_sentence == [[len(words(a.out_words)) * len(words(a.src_words)), len(words(a.out_words))]
                             for a in sentences] and len(sentences) == 2
