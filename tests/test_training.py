@@ -37,7 +37,8 @@ def test_presets_give_defaults_and_keywords_override_them():
     assert set(PRESETS) == {'default', 'lesson', 'demo', 'tatoeba', 'student'}
     assert TrainConfig.from_preset() == TrainConfig()
     student = TrainConfig.from_preset('student')            # the default recipe, smaller where it decodes
-    assert (student.model.emb_sz_tgt, student.model.n_layers_dec, student.int8, student.lr) == (192, 1, True, 3e-3)
+    assert (student.model.emb_sz_tgt, student.model.n_layers_dec, student.model.n_layers_enc, student.int8,
+            student.lr) == (192, 1, 1, True, 3e-3)
     best, tatoeba = TrainConfig(), TrainConfig.from_preset('tatoeba')      # the measured recipe, docs/results.md
     assert (best.model.bidir, best.vecs_src, best.vecs_tgt, best.min_freq, best.max_len, best.lr, best.tf_end,
             best.label_smoothing) == (True, 'train', 'train', 2, 30, 3e-3, 0.8, 0.1) and best.n_epochs == 8
