@@ -441,9 +441,25 @@ def test_the_page_translates_in_a_real_browser_and_draws_the_attention(server, t
     if CHROMIUM is None:
         if os.environ.get('CI'): pytest.fail("no chromium: .ci/run installs it with apt-get")
         pytest.skip("no headless Chromium: `apt-get install chromium` to run this test")
-    from websockets.sync.client import connect
     _, translator = server
+    paragraph = "Nous avons vu trois petits chiens dans le jardin. Le chat noir est sous la table."
     proc, url = start_server(save_bundle(translator, tmp_path / 'demo'), tmp_path / 'server.log', '--beam', 2)
+    try: beam, shown, per_sentence, labels, png = _page_translates(url, paragraph, tmp_path)
+    finally: proc.terminate(); proc.wait(timeout=30)
+    (tmp_path / 'page.png').write_bytes(png)
+    assert beam == '2' and shown == translator.translate(paragraph, beam=2) and shown
+    sentences = translator.translate(paragraph, beam=2, with_attention=True)
+    words = lambda ws: [w for w in ws if w is not None]
+    assert per_sentence == [[len(words(a.out_words)) * len(words(a.src_words)), len(words(a.out_words))]
+                            for a in sentences] and len(sentences) == 2
+    assert 'chiens' in labels and 'The' in labels and not any(label.startswith('xx') for label in labels)
+    assert len(png) > 10_000
+
+
+def _page_translates(url, paragraph, tmp_path):
+    """Headless Chromium opens the page at `url`, reads its beam field, translates `paragraph` with the button: (beam
+    field, translation shown, per sentence [heatmap cells, step plots], labels, screenshot PNG)."""
+    from websockets.sync.client import connect
     port = free_port()
     args = ['--headless=new', '--no-sandbox', '--disable-gpu', f'--remote-debugging-port={port}',
             f'--user-data-dir={tmp_path / "profile"}', '--window-size=1200,1400', 'about:blank']
@@ -457,7 +473,6 @@ def test_the_page_translates_in_a_real_browser_and_draws_the_attention(server, t
             cdp.until("document.readyState === 'complete' && !!document.getElementById('translate')")
             cdp.until("document.getElementById('model').textContent.includes('→')")
             beam = cdp.js("document.getElementById('beam').value")
-            paragraph = "Nous avons vu trois petits chiens dans le jardin. Le chat noir est sous la table."
             cdp.js(f"document.getElementById('source').value = {json.dumps(paragraph)};"
                    "document.getElementById('translate').click(); true")
             cdp.until("document.querySelectorAll('.sentence .cell').length > 0")
@@ -468,15 +483,7 @@ def test_the_page_translates_in_a_real_browser_and_draws_the_attention(server, t
             png = base64.b64decode(cdp('Page.captureScreenshot', format='png')['data'])
     finally:
         browser.terminate(); browser.wait(timeout=30)
-        proc.terminate(); proc.wait(timeout=30)
-    (tmp_path / 'page.png').write_bytes(png)
-    assert beam == '2' and shown == translator.translate(paragraph, beam=2) and shown
-    sentences = translator.translate(paragraph, beam=2, with_attention=True)
-    words = lambda ws: [w for w in ws if w is not None]
-    assert per_sentence == [[len(words(a.out_words)) * len(words(a.src_words)), len(words(a.out_words))]
-                            for a in sentences] and len(sentences) == 2
-    assert 'chiens' in labels and 'The' in labels and not any(label.startswith('xx') for label in labels)
-    assert len(png) > 10_000
+    return beam, shown, per_sentence, labels, png
 
 
 class Devtools:
