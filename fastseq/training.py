@@ -227,9 +227,9 @@ def _choose_beam(learn, c: TrainConfig, beam_scores, out):
     if learn.beam != 1: learn.export(out.name); _save_bundle(learn, c, out)
 
 
-def decoding_beam(beam_bleu, greedy_bleu, beam, margin=None):
+def decoding_beam(beam_bleu, greedy_bleu, beam, margin=GREEDY_MARGIN):
     "The beam a model decodes at by default: greedy (1) where it scores within `margin` BLEU of `beam`, else `beam`."
-    return 1 if greedy_bleu >= beam_bleu - (GREEDY_MARGIN if margin is None else margin) else beam
+    return 1 if greedy_bleu >= beam_bleu - margin else beam
 
 
 def _given_recipe_options(options):
