@@ -17,6 +17,7 @@ from .bundle import load_ensemble, load_translator  # noqa: E402
 from .precision import DECODING_PRECISIONS, PRECISIONS  # noqa: E402
 from .config import PRESETS, TrainConfig  # noqa: E402
 from .serve import ServeConfig  # noqa: E402
+from .workers import MAX_WORKERS, available_cpus, translate_chunks  # noqa: E402
 
 __all__ = ['main']
 
@@ -113,6 +114,9 @@ def _add_translate(sub):
                                    'models: they decode together as an ensemble; the rest are texts.')
     _add_model_args(p)
     p.add_argument('text', nargs='*', help='texts to translate (default: read stdin, one per line, in chunks)')
+    p.add_argument('--workers', type=int, default=min(available_cpus(), MAX_WORKERS),
+                   help='processes translating chunks of stdin side by side on a CPU, one thread each (1: one process '
+                        f'with all threads; default: the CPUs available, at most {MAX_WORKERS}; docs/performance.md)')
 
 
 def _add_evaluate(sub):
@@ -205,9 +209,8 @@ def translate(args):
     models, texts = _models_and_texts(args.model, args.text)
     learn = _loaded(models, args)
     chunks, line = [texts] if texts else _stdin_chunks(args.bs * 16), 0
-    for chunk in chunks:
-        outs = learn.translate(chunk, beam=args.beam, bs=args.bs, copy_unk=args.copy_unk, precision=args.precision,
-                               split=args.split, return_info=True)
+    for outs in translate_chunks(learn, chunks, args.workers, beam=args.beam, bs=args.bs, copy_unk=args.copy_unk,
+                                 precision=args.precision, split=args.split, return_info=True):
         for out, info in outs:
             line += 1
             print(out, flush=False)

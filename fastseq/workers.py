@@ -1,0 +1,67 @@
+"""Translating a stream of texts in chunks with several worker processes of one thread each, forked from the process
+that loaded the translator, as Marian's CPU workers do: a decoding step's products are too small to share well between
+threads, and the text processing around them runs on one, so whole chunks per core use a CPU better
+(docs/performance.md)."""
+import gc
+import multiprocessing
+import os
+import signal
+from collections import deque
+from itertools import chain, islice
+
+import torch
+
+__all__ = ['MAX_WORKERS', 'available_cpus', 'translate_chunks']
+
+MAX_WORKERS = 8   # the command's default caps its workers here: each holds the pages it writes to (docs/performance.md)
+
+
+def available_cpus():
+    "How many CPUs this process may run on (its affinity, where the system tells it)."
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
+
+def translate_chunks(translator, chunks, workers=1, **kwargs):
+    """Yield `translator.translate(chunk, **kwargs)` for each chunk (a list of texts) of the iterable `chunks`, in
+    order. With `workers` > 1, a model on the CPU and more than one chunk, that many forked processes of one thread
+    each translate the chunks, at most two per worker ahead of the one yielded (a long stream is read as it is
+    translated); one chunk, or a GPU, is translated in this process."""
+    if workers < 1: raise ValueError(f"workers must be 1 or more, got {workers}")
+    chunks = iter(chunks)
+    head = list(islice(chunks, 2))
+    if workers == 1 or len(head) < 2 or not _forkable(translator):
+        yield from (translator.translate(chunk, **kwargs) for chunk in chain(head, chunks))
+        return
+    yield from _pooled(translator, chain(head, chunks), workers, kwargs)
+
+
+def _forkable(translator):
+    "Whether worker processes can be forked to decode with `translator`: a CPU model, and a system that forks."
+    on_cpu = next(translator.model.parameters()).device.type == 'cpu'
+    return on_cpu and 'fork' in multiprocessing.get_all_start_methods()
+
+
+def _pooled(translator, chunks, workers, kwargs):
+    "The translations of `chunks` by `workers` forked processes, in order; the pool ends with the generator."
+    gc.freeze()     # the workers' collectors leave the objects made so far alone, so they share more of their pages
+    try: pool = multiprocessing.get_context('fork').Pool(workers, _start_worker, (translator, kwargs))
+    finally: gc.unfreeze()
+    with pool:
+        pending = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_translate, (chunk,)))
+            if len(pending) > 2 * workers: yield pending.popleft().get()
+        while pending: yield pending.popleft().get()
+
+
+_WORKER = {}   # in a worker process: the translator it was forked with and translate's options
+
+
+def _start_worker(translator, kwargs):
+    "A worker's set-up: one thread, Ctrl-C left to the parent (which ends the pool), the translator it decodes with."
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(1)
+    _WORKER.update(translator=translator, kwargs=kwargs)
+
+
+def _translate(chunk): return _WORKER['translator'].translate(chunk, **_WORKER['kwargs'])
