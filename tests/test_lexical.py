@@ -37,11 +37,14 @@ def small_model():
     return Seq2SeqRNN.from_sizes(30, 40, emb_sz_src=16, emb_sz_tgt=12, n_hid_enc=10, n_hid_dec=12, att_sz=8).eval()
 
 
-@pytest.mark.parametrize('dtype,int8', [(None, False), (torch.bfloat16, False), (None, True)])
+@pytest.mark.parametrize('dtype,int8', [(None, False), (torch.bfloat16, False), (None, True), (None, 'per row')])
 def test_decoding_over_every_row_is_decoding_over_the_vocabulary(dtype, int8):
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
     from fastseq.inference import _int8
     m, src = small_model(), torch.randint(4, 30, (5, 6))
-    if int8: m = _int8(m)
+    if int8 == 'per row': m = quantize_dynamic(m, {'decoder.out': per_channel_dynamic_qconfig})
+    elif int8: m = _int8(m)
     rows = torch.arange(40)
     assert torch.equal(greedy_decode(m, src, rows=rows, dtype=dtype)[0], greedy_decode(m, src, dtype=dtype)[0])
     beams = lambda **kw: beam_search(m, src, beam=3, n_best=2, dtype=dtype, **kw)[0]
