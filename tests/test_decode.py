@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from fastseq.decode import beam_search, greedy_decode, length_penalty, max_output_lens, score_tokens
+from fastseq.decode import beam_search, best_columns, greedy_decode, length_penalty, max_output_lens, score_tokens
 from fastseq.model import Seq2SeqRNN
 
 
@@ -50,6 +50,17 @@ def test_greedy_matches_free_running_forward():
     with torch.no_grad(): logits = m(src, torch.zeros(2, 3, dtype=torch.long))
     assert logits.argmax(-1).tolist() == [t[:3] for t in toks.tolist()]
     assert attn.shape == (2, toks.shape[1], 6)
+
+
+@pytest.mark.parametrize('n', [64, 191, 256, 300])
+def test_best_columns_are_the_first_highest_as_max_finds_them(n):
+    torch.manual_seed(0)
+    scores = torch.randn(9, n)
+    scores[1, 3] = scores[1, n - 2] = scores[2, 70 % n] = scores[2, 130 % n] = scores[3, n - 1] = 9.   # ties, the end
+    scores[4, :] = float('-inf')
+    for x in (scores, scores.bfloat16()):
+        assert torch.equal(best_columns(x), x.max(-1).indices)
+    assert best_columns(scores)[:4].tolist() == [scores[0].argmax(), 3, min(70 % n, 130 % n), n - 1]
 
 
 def test_length_penalty():
