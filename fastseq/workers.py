@@ -32,6 +32,7 @@ def translate_chunks(translator, chunks, workers=1, **kwargs):
     if workers == 1 or len(head) < 2 or not _forkable(translator):
         yield from (translator.translate(chunk, **kwargs) for chunk in chain(head, chunks))
         return
+    _warm_up(translator, head, kwargs)
     yield from _pooled(translator, chain(head, chunks), workers, kwargs)
 
 
@@ -39,6 +40,13 @@ def _forkable(translator):
     "Whether worker processes can be forked to decode with `translator`: a CPU model, and a system that forks."
     on_cpu = next(translator.model.parameters()).device.type == 'cpu'
     return on_cpu and 'fork' in multiprocessing.get_all_start_methods()
+
+
+def _warm_up(translator, chunks, kwargs):
+    """Translate the first text of `chunks` that is not blank here, before the workers are forked: what `translate`
+    builds on its first call (spaCy's tokenizer rules, seconds) is then built once, and the workers share its pages."""
+    first = next((text for chunk in chunks for text in chunk if text.strip()), None)
+    if first is not None: translator.translate([first], **kwargs)
 
 
 def _pooled(translator, chunks, workers, kwargs):
