@@ -12,7 +12,7 @@ from itertools import islice
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 from . import training  # noqa: E402
-from .errors import CorpusError, ModelFileError, NonFiniteLossError  # noqa: E402
+from .errors import CorpusError, ModelFileError, NonFiniteLossError, WorkerError  # noqa: E402
 from .bundle import load_ensemble, load_translator  # noqa: E402
 from .precision import DECODING_PRECISIONS, PRECISIONS  # noqa: E402
 from .config import PRESETS, TrainConfig  # noqa: E402
@@ -327,7 +327,7 @@ def main(argv=None):
     commands = {'train': train, 'distill': distill, 'translate': translate, 'evaluate': evaluate, 'demo': demo,
                 'bench': bench, 'serve': serve}
     try: commands[args.command](args)
-    except (CorpusError, ModelFileError, FileNotFoundError, ValueError, NonFiniteLossError) as e:
+    except (CorpusError, ModelFileError, FileNotFoundError, ValueError, NonFiniteLossError, WorkerError) as e:
         print(f"fastseq {args.command}: error: {_flag_names(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 """Errors fastseq raises at its boundaries: each names the file, line or argument at fault."""
 import errno
 
-__all__ = ['CorpusError', 'CorpusNotFoundError', 'ModelFileError', 'NonFiniteLossError', 'OptionError']
+__all__ = ['CorpusError', 'CorpusNotFoundError', 'ModelFileError', 'NonFiniteLossError', 'OptionError', 'WorkerError']
 
 
 class CorpusError(ValueError):
@@ -31,3 +31,7 @@ class OptionError(ValueError):
     def __init__(self, msg, *params):
         super().__init__(msg)
         self.params = params
+
+
+class WorkerError(RuntimeError):
+    "A worker process that ended before it gave its result back (killed by a signal, or by the system out of memory)."

@@ -7,9 +7,13 @@ import multiprocessing
 import os
 import signal
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
 
 import torch
+
+from .errors import WorkerError
 
 __all__ = ['MAX_WORKERS', 'available_cpus', 'translate_chunks']
 
@@ -50,16 +54,23 @@ def _warm_up(translator, chunks, kwargs):
 
 
 def _pooled(translator, chunks, workers, kwargs):
-    "The translations of `chunks` by `workers` forked processes, in order; the pool ends with the generator."
+    """The translations of `chunks` by `workers` forked processes, in order. The pool ends with the generator; a worker
+    that dies ends it with a `WorkerError` (a pool of `multiprocessing` would wait for its result for ever)."""
+    pool = ProcessPoolExecutor(workers, multiprocessing.get_context('fork'), _start_worker, (translator, kwargs))
+    pending = deque()
     gc.freeze()     # the workers' collectors leave the objects made so far alone, so they share more of their pages
-    try: pool = multiprocessing.get_context('fork').Pool(workers, _start_worker, (translator, kwargs))
+    try: pending.append(pool.submit(_translate, next(chunks)))         # the first task forks the workers
     finally: gc.unfreeze()
-    with pool:
-        pending = deque()
+    try:
         for chunk in chunks:
-            pending.append(pool.apply_async(_translate, (chunk,)))
-            if len(pending) > 2 * workers: yield pending.popleft().get()
-        while pending: yield pending.popleft().get()
+            pending.append(pool.submit(_translate, chunk))
+            if len(pending) > 2 * workers: yield pending.popleft().result()
+        while pending: yield pending.popleft().result()
+        pool.shutdown()
+    except BrokenProcessPool:
+        raise WorkerError(f"a translation worker ended without its result (killed, or out of memory?); try fewer "
+                          f"workers than {workers}") from None
+    finally: pool.shutdown(wait=False, cancel_futures=True)
 
 
 _WORKER = {}   # in a worker process: the translator it was forked with and translate's options
