@@ -6,6 +6,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import sys
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,9 +42,10 @@ def translate_chunks(translator, chunks, workers=1, **kwargs):
 
 
 def _forkable(translator):
-    "Whether worker processes can be forked to decode with `translator`: a CPU model, and a system that forks."
+    """Whether worker processes can be forked to decode with `translator`: a CPU model, and a system that forks safely
+    (not macOS, whose system libraries may start threads that a forked child lacks; Python's documentation)."""
     on_cpu = next(translator.model.parameters()).device.type == 'cpu'
-    return on_cpu and 'fork' in multiprocessing.get_all_start_methods()
+    return on_cpu and sys.platform != 'darwin' and 'fork' in multiprocessing.get_all_start_methods()
 
 
 def _warm_up(translator, chunks, kwargs):

@@ -3,6 +3,7 @@ them; one chunk stays in this process; a worker's error, or its death, reaches t
 import copy
 import multiprocessing
 import os
+import sys
 
 import pytest
 
@@ -38,9 +39,11 @@ def test_workers_translate_in_order_as_one_process_does(translator):
     assert multiprocessing.active_children() == []                     # the pool ended with the stream
 
 
-def test_one_chunk_stays_in_this_process(translator):
+def test_one_chunk_and_macos_stay_in_this_process(translator, monkeypatch):
     (out, pid), = translate_chunks(wrapped(translator, with_pid), CHUNKS[:1], workers=2)
     assert pid == os.getpid() and out == translator.translate(CHUNKS[0])
+    monkeypatch.setattr(sys, 'platform', 'darwin')                     # where fork is not safe
+    assert {pid for _, pid in translate_chunks(wrapped(translator, with_pid), CHUNKS, workers=2)} == {os.getpid()}
     with pytest.raises(ValueError, match='workers must be 1 or more, got 0'):
         list(translate_chunks(translator, CHUNKS, workers=0))
 
