@@ -14,7 +14,7 @@ from itertools import chain, islice
 
 import torch
 
-from .errors import WorkerError
+from .errors import OptionError, WorkerError
 
 __all__ = ['MAX_WORKERS', 'available_cpus', 'translate_chunks']
 
@@ -30,8 +30,8 @@ def translate_chunks(translator, chunks, workers=1, **kwargs):
     """Yield `translator.translate(chunk, **kwargs)` for each chunk (a list of texts) of the iterable `chunks`, in
     order. With `workers` > 1, a model on the CPU and more than one chunk, that many forked processes of one thread
     each translate the chunks, at most two per worker ahead of the one yielded (a long stream is read as it is
-    translated); one chunk, or a GPU, is translated in this process."""
-    if workers < 1: raise ValueError(f"workers must be 1 or more, got {workers}")
+    translated); one chunk, a model on a GPU, or macOS, stays in this process."""
+    if workers < 1: raise OptionError(f"workers must be 1 or more, got {workers}", 'workers')
     chunks = iter(chunks)
     head = list(islice(chunks, 2))
     if workers == 1 or len(head) < 2 or not _forkable(translator):

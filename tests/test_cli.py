@@ -101,6 +101,8 @@ def test_bundle_beam_and_stdin_across_chunk_boundaries(exported, tmp_path):
     assert len(out) == 40 and out[7] == '' and out == from_bundle.stdout.splitlines()
     one_process = call('translate', bundle, '--beam', '3', '--bs', '1', '--workers', '1', stdin='\n'.join(lines) + '\n')
     assert one_process.stdout.splitlines() == out                      # three chunks, in workers or not: the same
+    no_workers = call('translate', bundle, '--workers', '0', lines[0])
+    assert no_workers.returncode == 2 and 'error: --workers must be 1 or more, got 0' in no_workers.stderr
     assert load_translator(bundle).trained_in == 'fp32'                   # the training precision travels along
     assert out[4:7] == out[0:3] and out[36:40] == out[0:4]   # same input, same output, order kept
     int8 = call('translate', bundle, *lines[:4], '--int8', '--beam', '3')
