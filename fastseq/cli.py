@@ -8,6 +8,8 @@ import warnings
 from dataclasses import fields, is_dataclass
 from itertools import islice
 
+from fastcore.parallel import num_cpus
+
 # fastai's layers.py scripts functions when imported, which torch ≥ 2.14 answers with this warning before any output
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
@@ -17,7 +19,7 @@ from .bundle import load_ensemble, load_translator  # noqa: E402
 from .precision import DECODING_PRECISIONS, PRECISIONS  # noqa: E402
 from .config import PRESETS, TrainConfig  # noqa: E402
 from .serve import ServeConfig  # noqa: E402
-from .workers import MAX_WORKERS, available_cpus, translate_chunks  # noqa: E402
+from .workers import MAX_WORKERS, translate_chunks  # noqa: E402
 
 __all__ = ['main']
 
@@ -114,7 +116,7 @@ def _add_translate(sub):
                                    'models: they decode together as an ensemble; the rest are texts.')
     _add_model_args(p)
     p.add_argument('text', nargs='*', help='texts to translate (default: read stdin, one per line, in chunks)')
-    p.add_argument('--workers', type=int, default=min(available_cpus(), MAX_WORKERS),
+    p.add_argument('--workers', type=int, default=min(num_cpus() or 1, MAX_WORKERS),
                    help='processes translating chunks of stdin side by side on a CPU, one thread each (1: one process '
                         f'with all threads; default: the CPUs available, at most {MAX_WORKERS}; docs/performance.md)')
 

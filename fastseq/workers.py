@@ -4,7 +4,6 @@ threads, and the text processing around them runs on one, so whole chunks per co
 (docs/performance.md)."""
 import gc
 import multiprocessing
-import os
 import signal
 import sys
 from collections import deque
@@ -16,14 +15,9 @@ import torch
 
 from .errors import OptionError, WorkerError
 
-__all__ = ['MAX_WORKERS', 'available_cpus', 'translate_chunks']
+__all__ = ['MAX_WORKERS', 'translate_chunks']
 
 MAX_WORKERS = 8   # the command's default caps its workers here: each holds the pages it writes to (docs/performance.md)
-
-
-def available_cpus():
-    "How many CPUs this process may run on (its affinity, where the system tells it)."
-    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
 
 def translate_chunks(translator, chunks, workers=1, **kwargs):
