@@ -29,32 +29,37 @@ def output_rows(out, rows, dtype=None):
     step outputs (..., n_hid) → (..., len(rows)): its rows taken once for a batch, cast to `dtype` (where autocast
     would cast them at every step) or packed as the int8 layer packs its weights."""
     if callable(out.weight):                                    # int8 (dynamic quantisation): weight() and bias()
-        weight, bias = _int8_weights(out)
-        packed = torch.ops.quantized.linear_prepack(_quantized_rows(weight, rows), None if bias is None else bias[rows])
+        weight, values, bias = _int8_weights(out)
+        packed = torch.ops.quantized.linear_prepack(_quantized_rows(weight, values, rows),
+                                                    None if bias is None else bias[rows])
         return lambda x: torch.ops.quantized.linear_dynamic(x, packed, reduce_range=True)   # as the layer calls it
     weight, bias = out.weight[rows], (None if out.bias is None else out.bias[rows])
     if dtype is not None: weight, bias = weight.to(dtype), (None if bias is None else bias.to(dtype))
     return lambda x: F.linear(x.to(weight.dtype), weight, bias)
 
 
-_UNPACKED = weakref.WeakKeyDictionary()   # int8 output layer → its (weight, bias)
+_UNPACKED = weakref.WeakKeyDictionary()   # int8 output layer → its (weight, float values or None, bias)
 
 
 def _int8_weights(out):
-    """The int8 layer `out`'s weight and bias, unpacked once per layer: each of `weight()` and `bias()` unpacks the
-    whole matrix anew, which cost more than taking a batch's rows (docs/performance.md). A decoding layer's weights do
-    not change."""
-    if out not in _UNPACKED: _UNPACKED[out] = out.weight(), out.bias()
+    """The int8 layer `out`'s weight, its float values where it is quantized per output row (taking its rows needs
+    them; None per tensor) and its bias, unpacked once per layer: each of `weight()` and `bias()` unpacks the whole
+    matrix anew, which cost more than taking a batch's rows (docs/performance.md). A decoding layer's weights do not
+    change."""
+    if out not in _UNPACKED:
+        weight = out.weight()
+        values = None if weight.qscheme() == torch.per_tensor_affine else weight.dequantize()
+        _UNPACKED[out] = weight, values, out.bias()
     return _UNPACKED[out]
 
 
-def _quantized_rows(w, rows):
+def _quantized_rows(w, values, rows):
     """The rows `rows` of the int8 weight `w`, the same integers and scales: taken as they are where `w` is quantized
-    per tensor (as `quantize_dynamic` does), through their float values where it is quantized per output row."""
-    if w.qscheme() == torch.per_tensor_affine: return w.index_select(0, rows)
+    per tensor (as `quantize_dynamic` does), else quantized again from their float values `values[rows]`."""
+    if values is None: return w.index_select(0, rows)
     with warnings.catch_warnings():          # torch marks its quantized tensors deprecated in favour of torchao
         warnings.filterwarnings('ignore', message='torch.quantize_per_tensor')
-        return torch.quantize_per_channel(w.dequantize()[rows], w.q_per_channel_scales()[rows],
+        return torch.quantize_per_channel(values[rows], w.q_per_channel_scales()[rows],
                                           w.q_per_channel_zero_points()[rows], 0, w.dtype)
 
 
