@@ -27,6 +27,8 @@ VARIANTS = {   # TrainConfig overrides over the default recipe; the data side (t
     'default': {},
     'whole vocabulary': dict(shortlist=0),   # the training softmax over every target word, as before the shortlist
     'decoder 1 layer': dict(model=dict(n_layers_dec=1)),
+    'encoder 1 layer': dict(model=dict(n_layers_enc=1)),
+    'bs 250, encoder 1 layer': dict(bs=250, model=dict(n_layers_enc=1)),
     'target side 192': dict(model=dict(emb_sz_tgt=192)),
     'student shape': dict(model=dict(emb_sz_tgt=192, n_layers_dec=1)),
     'bs 250': dict(bs=250),

@@ -25,6 +25,12 @@ RUNS = [
     ('large-batch', 30, [11 + 52 / 60, 12 + 22 / 60], 52.7, 'the same, --seed 7, a slower hour'),
     ('large-batch', 30, [6.2, 6 + 28 / 60, 6 + 31 / 60, 6 + 47 / 60], 56.2,
      'AMD EPYC (Zen 5) held to AVX2, fp32, chosen by auto, no flag'),
+    ('large-batch', 19, [5 + 41 / 60, 6., 6 + 2 / 60], 54.5, 'the same, --recipe large-batch, 19 minutes'),
+    ('shallow', 19, [4 + 29 / 60, 4 + 26 / 60, 4 + 46 / 60, 4 + 38 / 60], 55.8,
+     'the same, --recipe large-batch --n-layers-enc 1 (shallow), 19 minutes'),
+    ('shallow', 19, [4 + 23 / 60, 4 + 32 / 60, 4 + 33 / 60, 4 + 40 / 60], 56.5,
+     'the same, --seed 7, chosen by auto, 19 minutes'),
+    ('large-batch', 19, [5 + 43 / 60, 5 + 26 / 60, 5 + 11 / 60], 54.9, 'the same, --seed 7 --recipe large-batch'),
     ('small', 30, [9 + 1 / 60, 6.7, 6 + 32 / 60, 6 + 14 / 60], 50.1, 'Intel Xeon with AMX held to AVX2, fp32'),
     ('compact', 20, [9 + 27 / 60, 9 + 25 / 60], 46.9, 'Intel Xeon with AMX held to AVX2, fp32'),
 ]

@@ -13,11 +13,13 @@ __all__ = ['TrainConfig', 'PRESETS', 'RECIPES', 'option', 'learner_options']
 
 
 # what `recipe` chooses from (`fastseq.recipe`): `TrainConfig` overrides over the default, each faster per epoch than
-# the one before it (bench/recipe_speeds.py: batches of 250 fill the fp32 products better, SentencePiece pieces shrink
-# the vocabulary projection, a 192-wide target side with one decoder layer the decoder, a 192-wide encoder the rest)
+# the default (bench/recipe_speeds.py: batches of 250 fill the fp32 products better, one encoder layer halves the
+# encoder, SentencePiece pieces shrink the vocabulary projection, a 192-wide target side with one decoder layer the
+# decoder, a 192-wide encoder the rest)
 RECIPES = {
     'default': {},
     'large-batch': dict(bs=250, lr=4e-3),
+    'shallow': dict(bs=250, lr=4e-3, model=dict(n_layers_enc=1)),
     'compact': dict(tokenizer='spm', vocab_sz=4000, model=dict(emb_sz_tgt=192, n_layers_dec=1)),
     'small': dict(tokenizer='spm', vocab_sz=4000, model=dict(emb_sz_tgt=192, n_layers_dec=1, n_hid_enc=192))}
 

@@ -19,17 +19,18 @@ __all__ = ['RecipeChoice', 'choose_recipe', 'expected_bleu', 'recipe_options', '
            'full_epoch_minutes', 'pass_minutes', 'speed_config', 'SPEEDUPS', 'MIN_BUDGET']
 
 # each recipe's epoch against the default's (how many times faster), by what the default trains in on the CPU: fp32
-# held to AVX2 (each with the training shortlist), bf16 on an Intel Xeon with AMX, where the smaller recipes train in
-# fp32 (bench/recipe_speeds.py; docs/performance.md); a recipe missing from a precision's table is not offered there
-# (`large-batch` was trained for BLEU in fp32 alone)
-SPEEDUPS = {'fp32': {'default': 1., 'large-batch': 1.19, 'compact': 1.37, 'small': 1.60},
+# held to AVX2 (each with the training shortlist; `shallow` on an AMD EPYC Zen 5, the others on an Intel Xeon), bf16
+# on an Intel Xeon with AMX, where the smaller recipes train in fp32 (bench/recipe_speeds.py; docs/performance.md); a
+# recipe missing from a precision's table is not offered there (`large-batch` and `shallow` were trained for BLEU in
+# fp32 alone)
+SPEEDUPS = {'fp32': {'default': 1., 'large-batch': 1.19, 'shallow': 1.32, 'compact': 1.37, 'small': 1.60},
             'bf16': {'default': 1., 'compact': 1.31, 'small': 1.65}}
 # BLEU (valid, lc-tok, beam 5) of the default recipe = CURVE[0] + CURVE[1] · ln(passes over Tatoeba in the budget),
 # fitted by bench/recipe_table.py to runs on four CPU kinds between 2 and 5 passes; flat beyond MAX_PASSES, where
 # nothing was measured
 CURVE, MAX_PASSES = (48.75, 4.43), 5.0
 # each other recipe's distance from that curve, measured held to AVX2 (bench/recipe_table.py)
-OFFSETS = {'default': 0., 'large-batch': 0.35, 'compact': -5.18, 'small': -5.03}
+OFFSETS = {'default': 0., 'large-batch': 0.41, 'shallow': 1.07, 'compact': -5.18, 'small': -5.03}
 # a full training epoch (validation, forcing under 1, checkpoints) over the epoch `default_speed` predicts: 1.25,
 # 1.18 and 1.07 measured held to AVX2 for the three recipes (docs/results.md)
 TRAINING_OVERHEAD = 1.17
@@ -70,13 +71,15 @@ def expected_bleu(recipe, passes):
 
 def choose_recipe(epoch_minutes, budget, precision='fp32'):
     """The `RecipeChoice` for `budget` minutes when the default recipe's epoch takes `epoch_minutes` on a CPU where it
-    trains in `precision`: the recipe of the highest expected BLEU, the default unless another gains `MARGIN`."""
+    trains in `precision`: the recipe of the highest expected BLEU, the default unless another gains `MARGIN`, or
+    where the default's passes reach `MAX_PASSES` (past the measured range the table knows no recipe better)."""
     expected = {}
     for name, speedup in SPEEDUPS[precision].items():
         passes = budget / epoch_minutes * speedup
         expected[name] = [round(passes, 2), round(expected_bleu(name, passes), 2)]   # lists: the same in JSON
     best = max(expected, key=lambda n: expected[n][1])
-    name = best if expected[best][1] >= expected['default'][1] + MARGIN else 'default'
+    gains = expected[best][1] >= expected['default'][1] + MARGIN and expected['default'][0] < MAX_PASSES
+    name = best if gains else 'default'
     return RecipeChoice(name, budget, None, epoch_minutes, expected)
 
 
