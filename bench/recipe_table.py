@@ -26,10 +26,15 @@ RUNS = [
     ('large-batch', 30, [6.2, 6 + 28 / 60, 6 + 31 / 60, 6 + 47 / 60], 56.2,
      'AMD EPYC (Zen 5) held to AVX2, fp32, chosen by auto, no flag'),
     ('large-batch', 19, [5 + 41 / 60, 6., 6 + 2 / 60], 54.5, 'the same, --recipe large-batch, 19 minutes'),
-    ('shallow', 19, [4 + 29 / 60, 4 + 26 / 60, 4 + 46 / 60, 4 + 38 / 60], 55.8,
-     'the same, --recipe large-batch --n-layers-enc 1 (shallow), 19 minutes'),
-    ('shallow', 19, [4 + 23 / 60, 4 + 32 / 60, 4 + 33 / 60, 4 + 40 / 60], 56.5,
+    ('shallow at 4e-3', 19, [4 + 29 / 60, 4 + 26 / 60, 4 + 46 / 60, 4 + 38 / 60], 55.8,
+     'the same, --recipe large-batch --n-layers-enc 1 (shallow, then at lr 4e-3), 19 minutes'),
+    ('shallow at 4e-3', 19, [4 + 23 / 60, 4 + 32 / 60, 4 + 33 / 60, 4 + 40 / 60], 56.5,
      'the same, --seed 7, chosen by auto, 19 minutes'),
+    ('shallow at 4e-3', 15, [4 + 32 / 60, 4 + 41 / 60, 4 + 36 / 60], 55.2, 'the same, --recipe shallow, 15 minutes'),
+    ('shallow at 4e-3', 15, [4 + 24 / 60, 4 + 30 / 60, 4 + 45 / 60], 54.5, 'the same, --seed 7'),
+    ('shallow at 3e-3', 15, [4 + 20 / 60, 4.5, 4 + 34 / 60], 53.8, 'the same, seed 42, --lr 3e-3'),
+    ('shallow', 15, [4 + 17 / 60, 4 + 19 / 60, 4 + 23 / 60], 55.9, 'the same, --lr 5.5e-3 (shallow now)'),
+    ('shallow', 15, [4 + 25 / 60, 4 + 26 / 60, 4 + 26 / 60], 55.4, 'the same, --seed 7'),
     ('large-batch', 19, [5 + 43 / 60, 5 + 26 / 60, 5 + 11 / 60], 54.9, 'the same, --seed 7 --recipe large-batch'),
     ('small', 30, [9 + 1 / 60, 6.7, 6 + 32 / 60, 6 + 14 / 60], 50.1, 'Intel Xeon with AMX held to AVX2, fp32'),
     ('compact', 20, [9 + 27 / 60, 9 + 25 / 60], 46.9, 'Intel Xeon with AMX held to AVX2, fp32'),
@@ -52,6 +57,6 @@ def fit(runs):
 
 if __name__ == '__main__':
     for r, budget, epochs, bleu, where in RUNS:
-        print(f"{r:11} {budget:3} min  {passes(budget, epochs):4.2f} passes  {bleu:.1f}  {where}")
+        print(f"{r:15} {budget:3} min  {passes(budget, epochs):4.2f} passes  {bleu:.1f}  {where}")
     curve, offsets = fit(RUNS)
     print(f"CURVE = {curve}\nOFFSETS = {offsets}")

@@ -19,7 +19,7 @@ __all__ = ['TrainConfig', 'PRESETS', 'RECIPES', 'option', 'learner_options']
 RECIPES = {
     'default': {},
     'large-batch': dict(bs=250, lr=4e-3),
-    'shallow': dict(bs=250, lr=4e-3, model=dict(n_layers_enc=1)),
+    'shallow': dict(bs=250, lr=5.5e-3, model=dict(n_layers_enc=1)),
     'compact': dict(tokenizer='spm', vocab_sz=4000, model=dict(emb_sz_tgt=192, n_layers_dec=1)),
     'small': dict(tokenizer='spm', vocab_sz=4000, model=dict(emb_sz_tgt=192, n_layers_dec=1, n_hid_enc=192))}
 
