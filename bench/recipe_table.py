@@ -33,6 +33,7 @@ RUNS = [
     ('shallow at 4e-3', 15, [4 + 32 / 60, 4 + 41 / 60, 4 + 36 / 60], 55.2, 'the same, --recipe shallow, 15 minutes'),
     ('shallow at 4e-3', 15, [4 + 24 / 60, 4 + 30 / 60, 4 + 45 / 60], 54.5, 'the same, --seed 7'),
     ('shallow at 3e-3', 15, [4 + 20 / 60, 4.5, 4 + 34 / 60], 53.8, 'the same, seed 42, --lr 3e-3'),
+    ('shallow at 7e-3', 15, [4 + 9 / 60, 4 + 13 / 60, 4 + 14 / 60], 55.5, 'the same, seed 42, --lr 7e-3'),
     ('shallow', 15, [4 + 17 / 60, 4 + 19 / 60, 4 + 23 / 60], 55.9, 'the same, --lr 5.5e-3 (shallow now)'),
     ('shallow', 15, [4 + 25 / 60, 4 + 26 / 60, 4 + 26 / 60], 55.4, 'the same, --seed 7'),
     ('large-batch', 19, [5 + 43 / 60, 5 + 26 / 60, 5 + 11 / 60], 54.9, 'the same, --seed 7 --recipe large-batch'),
