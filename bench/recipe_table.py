@@ -36,6 +36,12 @@ RUNS = [
     ('shallow at 7e-3', 15, [4 + 9 / 60, 4 + 13 / 60, 4 + 14 / 60], 55.5, 'the same, seed 42, --lr 7e-3'),
     ('shallow', 15, [4 + 17 / 60, 4 + 19 / 60, 4 + 23 / 60], 55.9, 'the same, --lr 5.5e-3 (shallow now)'),
     ('shallow', 15, [4 + 25 / 60, 4 + 26 / 60, 4 + 26 / 60], 55.4, 'the same, --seed 7'),
+    ('shallow', 15, [4 + 24 / 60, 4 + 25 / 60, 4 + 35 / 60], 56.0, 'the same, --seed 1'),
+    ('shallow, lighter dropouts', 15, [4 + 17 / 60, 4 + 13 / 60, 4 + 18 / 60], 55.8,
+     'the same, seed 42, --emb-drop 0.1 --enc-drop 0.15 --dec-drop 0.1 --out-drop 0.2'),
+    ('shallow, lighter dropouts', 15, [4 + 27 / 60, 4 + 18 / 60, 4 + 32 / 60], 55.8, 'the same, --seed 7'),
+    ('shallow, shortlist 1000', 15, [4 + 2 / 60, 4 + 2 / 60, 4 + 9 / 60], 55.8, 'the same, seed 42, --shortlist 1000'),
+    ('shallow, shortlist 1000', 15, [4 + 6 / 60, 4 + 6 / 60, 4 + 14 / 60], 55.6, 'the same, --seed 7'),
     ('large-batch', 19, [5 + 43 / 60, 5 + 26 / 60, 5 + 11 / 60], 54.9, 'the same, --seed 7 --recipe large-batch'),
     ('small', 30, [9 + 1 / 60, 6.7, 6 + 32 / 60, 6 + 14 / 60], 50.1, 'Intel Xeon with AMX held to AVX2, fp32'),
     ('compact', 20, [9 + 27 / 60, 9 + 25 / 60], 46.9, 'Intel Xeon with AMX held to AVX2, fp32'),
@@ -58,6 +64,6 @@ def fit(runs):
 
 if __name__ == '__main__':
     for r, budget, epochs, bleu, where in RUNS:
-        print(f"{r:15} {budget:3} min  {passes(budget, epochs):4.2f} passes  {bleu:.1f}  {where}")
+        print(f"{r:25} {budget:3} min  {passes(budget, epochs):4.2f} passes  {bleu:.1f}  {where}")
     curve, offsets = fit(RUNS)
     print(f"CURVE = {curve}\nOFFSETS = {offsets}")
