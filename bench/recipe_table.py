@@ -65,7 +65,8 @@ def fit(runs):
 
 
 if __name__ == '__main__':
+    width = max(len(r) for r, *_ in RUNS)
     for r, budget, epochs, bleu, where in RUNS:
-        print(f"{r:25} {budget:3} min  {passes(budget, epochs):4.2f} passes  {bleu:.1f}  {where}")
+        print(f"{r:{width}} {budget:3} min  {passes(budget, epochs):4.2f} passes  {bleu:.1f}  {where}")
     curve, offsets = fit(RUNS)
     print(f"CURVE = {curve}\nOFFSETS = {offsets}")
