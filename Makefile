@@ -3,7 +3,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile -c constraints.txt
+# pip compiles bytecode as it installs: each later start (a command, a test worker) reads it, where Python
+# would otherwise compile the packages' sources again (PYTHONDONTWRITEBYTECODE set; docs/performance.md)
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 CORE := $(VENV)/.fastseq-core
 DEV := $(VENV)/.fastseq-dev
 
