@@ -3,8 +3,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# pip compiles bytecode as it installs: each later start (a command, a test worker) reads it, where Python
-# would otherwise compile the packages' sources again (PYTHONDONTWRITEBYTECODE set; docs/performance.md)
+# pip compiles bytecode as it installs, so that each start (a command, a test worker) reads it: with
+# PYTHONDONTWRITEBYTECODE set, Python would compile the packages' sources at every start (docs/performance.md)
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 CORE := $(VENV)/.fastseq-core
 DEV := $(VENV)/.fastseq-dev
