@@ -107,8 +107,7 @@ class _SideWriter:
 
     def finish(self, folder, name, vocab, step=1 << 22):
         "Rewrite provisional ids as vocabulary ids into `name`_ids.npy, lengths into offsets: one pass, block by block."
-        final = np.zeros(len(self.stoi), dtype=np.int32)                  # unknown → unk (0)
-        for w, i in self.stoi.items(): final[i] = vocab.stoi.get(w, 0)
+        final = np.asarray(vocab.numericalize(list(self.stoi)), dtype=np.int32)    # stoi's words in id order
         n_ids, n_pairs = self.ids_path.stat().st_size // 4, self.lens_path.stat().st_size // 4
         _write_npy(folder / f"{name}_ids.npy", np.int32, n_ids, (final[b] for b in _blocks(self.ids_path, step)))
         _write_npy(folder / f"{name}_offsets.npy", np.int64, n_pairs + 1, _offsets(_blocks(self.lens_path, step)))

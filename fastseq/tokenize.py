@@ -32,12 +32,13 @@ def normalize_text(text):
 
 
 def mark_case(tokens):
-    """Lower-case tokens, putting xxup before ALL-CAPS words and xxmaj before Capitalised ones. Not fastai's
-    `replace_all_caps` / `replace_maj`: those mark 'A1' as capitals and leave 'McDonald' or 'iPhone' unmarked."""
+    """Lower-case tokens, putting xxup before ALL-CAPS words and xxmaj before Capitalised ones; words in mixed case
+    ('McDonald', 'États-Unis', 'CDs', 'iPhone'), which no marker restores, stay as written. Not fastai's
+    `replace_all_caps` / `replace_maj`: those mark 'A1' as capitals."""
     out = []
     for t in tokens:
         if t.isupper() and sum(c.isalpha() for c in t) > 1: out += [TK_UP, t.lower()]
-        elif t[:1].isupper(): out += [TK_MAJ, t.lower()]
+        elif t[:1].isupper() and not any(c.isupper() for c in t[1:]): out += [TK_MAJ, t.lower()]
         else: out.append(t)
     return out
 

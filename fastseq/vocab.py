@@ -21,6 +21,9 @@ class Vocab:
         self.itos = list(itos)
         self.stoi = {w: i for i, w in enumerate(self.itos)}
         if len(self.stoi) != len(self.itos): raise ValueError("Vocab: itos holds duplicate tokens")
+        self.folded = {}    # lower case → the most frequent word in mixed case ('cds' → 'CDs'), for casual typing
+        for i, w in enumerate(self.itos[len(SPECIALS):], len(SPECIALS)):
+            if w != w.lower(): self.folded.setdefault(w.lower(), i)
 
     @classmethod
     def from_counts(cls, counts: Counter, max_vocab=40000, min_freq=1):
@@ -42,9 +45,10 @@ class Vocab:
     def __repr__(self): return f"Vocab({len(self)} tokens: {self.itos[len(SPECIALS):len(SPECIALS) + 5]}…)"
 
     def numericalize(self, tokens):
-        "Indices of `tokens`, unknown ones mapped to unk."
-        get = self.stoi.get
-        return [get(t, 0) for t in tokens]
+        """Indices of `tokens`; a token missing in its case but held in mixed case ('états-unis', 'États-Unis') is
+        that word, other unknown ones unk."""
+        get, fold = self.stoi.get, self.folded.get
+        return [get(t) or fold(t, 0) for t in tokens]
 
     def textify(self, idxs, strip_special=True):
         "Tokens for `idxs`, dropping pad/bos/eos when `strip_special`."

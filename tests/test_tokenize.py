@@ -7,10 +7,10 @@ from fastseq.tokenize import (TOKENIZERS, Seq2SeqTokenizer, SubwordTokenizer, ma
 
 
 def test_case_markers_round_trip():
-    toks = ['Marie', 'est', 'à', 'PARIS', 'avec', 'Élodie', 'I', "L'"]
+    toks = ['Marie', 'est', 'à', 'PARIS', 'avec', 'Élodie', 'I', "L'", 'aux', 'États-Unis']
     marked = mark_case(toks)
     assert marked == ['xxmaj', 'marie', 'est', 'à', 'xxup', 'paris', 'avec', 'xxmaj', 'élodie', 'xxmaj', 'i',
-                      'xxmaj', "l'"]
+                      'xxmaj', "l'", 'aux', 'États-Unis']
     assert unmark_case(marked) == toks
 
 
@@ -26,7 +26,8 @@ def test_french_tokens_split_elisions_and_keep_case_recoverable():
 
 def test_english_detokenize_restores_natural_text():
     tok = Seq2SeqTokenizer('en')
-    for text in ["Marie's car isn't red.", 'Where is the station?', "I don't know, he said.", 'NASA is big.']:
+    for text in ["Marie's car isn't red.", 'Where is the station?', "I don't know, he said.", 'NASA is big.',
+                 "I ate at McDonald's, then watched YouTube.", 'He sold his CDs to Marie.']:
         assert tok.detokenize(tok([text])[0]) == text
 
 

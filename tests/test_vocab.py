@@ -24,6 +24,11 @@ def test_unknown_words_map_to_unk_and_textify_strips_specials():
     assert v.textify([v.bos_idx] + ids + [v.eos_idx, v.pad_idx]) == ['le', 'xxunk']
 
 
+def test_words_typed_in_another_case_find_their_mixed_case_entry():
+    v = Vocab.from_tokens([['aux', 'États-Unis', 'des', 'CDs', 'cds', 'iPad']])
+    assert v.textify(v.numericalize(['états-unis', 'cds', 'ipad', 'IPAD'])) == ['États-Unis', 'cds', 'iPad', 'xxunk']
+
+
 def test_json_round_trip(tmp_path):
     v = Vocab.from_tokens([['été', 'chat', 'chat']])
     v.save(tmp_path / 'v.json')
