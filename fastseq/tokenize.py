@@ -10,14 +10,15 @@ from fastai.text.core import TK_MAJ, TK_UP
 from fastcore.parallel import parallel
 from fastcore.basics import chunked
 
-__all__ = ['TK_MAJ', 'TK_UP', 'normalize_text', 'mark_case', 'unmark_case', 'SpacyTokenizer', 'Seq2SeqTokenizer',
-           'SubwordTokenizer', 'train_sentencepiece', 'TOKENIZERS', 'tokenizer_class', 'make_tokenizers',
-           'tokenizer_from_meta']
+__all__ = ['TK_MAJ', 'TK_UP', 'normalize_text', 'mark_case', 'unmark_case', 'join_words', 'SpacyTokenizer',
+           'Seq2SeqTokenizer', 'SubwordTokenizer', 'train_sentencepiece', 'TOKENIZERS', 'tokenizer_class',
+           'make_tokenizers', 'tokenizer_from_meta']
 
 _SPACES = re.compile('[\u00a0\u202f\u2009\u2007\u3000\t]+')
 _INVISIBLE = re.compile('[\u200b\u200c\u200d\u2060\ufeff\u00ad]')
 _APOSTROPHES = str.maketrans({'\u2019': "'", '\u2018': "'", '\u02bc': "'"})
 _CLITICS = {"n't", "'s", "'m", "'re", "'ve", "'ll", "'d"}
+_HYPHEN_CLITIC = re.compile(r"-[^\W\d_]+")    # French -ce, -t, -il, -moi
 
 
 _SURROGATES = re.compile('[\ud800-\udfff]')
@@ -51,6 +52,18 @@ def unmark_case(tokens):
         out.append(t.upper() if mark == TK_UP else (t[:1].upper() + t[1:] if mark == TK_MAJ else t))
         mark = None
     return out
+
+
+def join_words(tokens):
+    """Words from tokens split off a word: clitics glued to the word before (do n't → don't, est -ce → est-ce) and a
+    hyphen to both its neighbours (well - known → well-known: the tokenizers split hyphenated words so)."""
+    words, after_hyphen = [], False
+    for t in tokens:
+        joins = words and (after_hyphen or t == '-' or t.lower() in _CLITICS or _HYPHEN_CLITIC.fullmatch(t))
+        if joins: words[-1] += t
+        else: words.append(t)
+        after_hyphen = t == '-' and bool(joins)
+    return words
 
 
 class SpacyTokenizer:
@@ -100,11 +113,7 @@ class Seq2SeqTokenizer:
         if self._detok is None:
             from sacremoses import MosesDetokenizer
             self._detok = MosesDetokenizer(lang=self.lang)
-        words = []
-        for t in unmark_case(tokens):
-            if words and t.lower() in _CLITICS: words[-1] += t
-            else: words.append(t)
-        return self._detok.detokenize(words)
+        return self._detok.detokenize(join_words(unmark_case(tokens)))
 
 
 def train_sentencepiece(texts, vocab_sz=8000, seed=0):

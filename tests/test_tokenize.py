@@ -27,7 +27,14 @@ def test_french_tokens_split_elisions_and_keep_case_recoverable():
 def test_english_detokenize_restores_natural_text():
     tok = Seq2SeqTokenizer('en')
     for text in ["Marie's car isn't red.", 'Where is the station?', "I don't know, he said.", 'NASA is big.',
-                 "I ate at McDonald's, then watched YouTube.", 'He sold his CDs to Marie.']:
+                 "I ate at McDonald's, then watched YouTube.", 'He sold his CDs to Jean-Pierre.',
+                 'My mother-in-law is forty-two.']:
+        assert tok.detokenize(tok([text])[0]) == text
+
+
+def test_french_detokenize_joins_hyphenated_clitics():
+    tok = Seq2SeqTokenizer('fr')
+    for text in ["Qu'est-ce que c'est ?", 'Y a-t-il un problème, dit-il ?', 'Il fait -5 degrés.']:
         assert tok.detokenize(tok([text])[0]) == text
 
 
