@@ -1,6 +1,7 @@
 """Vocabulary with special tokens, built from token counts, saved as JSON."""
 import json
 from collections import Counter
+from functools import cached_property
 
 from fastai.text.core import BOS, EOS, PAD, TK_MAJ, TK_UP, UNK
 from fastcore.xtras import Path
@@ -21,9 +22,15 @@ class Vocab:
         self.itos = list(itos)
         self.stoi = {w: i for i, w in enumerate(self.itos)}
         if len(self.stoi) != len(self.itos): raise ValueError("Vocab: itos holds duplicate tokens")
-        self.folded = {}    # lower case → the most frequent word in mixed case ('cds' → 'CDs'), for casual typing
+
+    @cached_property
+    def folded(self):
+        """{lower case: the index of the most frequent word in mixed case} ('cds' → 'CDs'), for words typed casually;
+        built on first use, so that vocabularies pickled before it had one get it too."""
+        folded = {}
         for i, w in enumerate(self.itos[len(SPECIALS):], len(SPECIALS)):
-            if w != w.lower(): self.folded.setdefault(w.lower(), i)
+            if w != w.lower(): folded.setdefault(w.lower(), i)
+        return folded
 
     @classmethod
     def from_counts(cls, counts: Counter, max_vocab=40000, min_freq=1):

@@ -27,6 +27,8 @@ def test_unknown_words_map_to_unk_and_textify_strips_specials():
 def test_words_typed_in_another_case_find_their_mixed_case_entry():
     v = Vocab.from_tokens([['aux', 'États-Unis', 'des', 'CDs', 'cds', 'iPad']])
     assert v.textify(v.numericalize(['états-unis', 'cds', 'ipad', 'IPAD'])) == ['États-Unis', 'cds', 'iPad', 'xxunk']
+    del v.folded                                  # as pickled by a version without the map: built again
+    assert v.numericalize(['états-unis']) == [v.stoi['États-Unis']]
 
 
 def test_json_round_trip(tmp_path):
