@@ -51,11 +51,17 @@ class Vocab:
     def __getitem__(self, i): return self.itos[i]
     def __repr__(self): return f"Vocab({len(self)} tokens: {self.itos[len(SPECIALS):len(SPECIALS) + 5]}…)"
 
+    def index(self, token):
+        """The index of `token`; one missing in its case is the word in mixed case or in lower case ('états-unis' and
+        'États-Unis' each find the other: typed casually, or by a vocabulary built before words in mixed case kept
+        it); unk where none is held."""
+        return self.stoi.get(token) or self.folded.get(token) or self.stoi.get(token.lower(), self.unk_idx)
+
     def numericalize(self, tokens):
-        """Indices of `tokens`; a token missing in its case but held in mixed case ('états-unis', 'États-Unis') is
-        that word, other unknown ones unk."""
-        get, fold = self.stoi.get, self.folded.get
-        return [get(t) or fold(t, 0) for t in tokens]
+        "Indices of `tokens` (`index`)."
+        return [self.index(t) for t in tokens]
+
+    def knows(self, word): return self.index(word) != self.unk_idx
 
     def textify(self, idxs, strip_special=True):
         "Tokens for `idxs`, dropping pad/bos/eos when `strip_special`."

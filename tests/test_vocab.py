@@ -29,6 +29,8 @@ def test_words_typed_in_another_case_find_their_mixed_case_entry():
     assert v.textify(v.numericalize(['états-unis', 'cds', 'ipad', 'IPAD'])) == ['États-Unis', 'cds', 'iPad', 'xxunk']
     del v.folded                                  # as pickled by a version without the map: built again
     assert v.numericalize(['états-unis']) == [v.stoi['États-Unis']]
+    old = Vocab.from_tokens([['aux', 'états-unis']])         # built when every word was lower-cased
+    assert old.textify(old.numericalize(['États-Unis', 'Aux'])) == ['états-unis', 'aux'] and old.knows('États-Unis')
 
 
 def test_json_round_trip(tmp_path):
