@@ -10,7 +10,7 @@ from .casual import Casual, add_accents, normalize_casual, restore_style
 from .data import pad_batch
 from .decode import decode_batch
 from .model import Ensemble
-from .placeholders import Protected, copy_unknown, is_placeholder, placeholder, protect, restore
+from .placeholders import Protected, copy_unknown, is_placeholder, placeholder, protect, required_positions, restore
 from .precision import decoding_dtype
 from .sentences import split_sentences
 from .tokenize import TK_MAJ, TK_UP
@@ -152,7 +152,7 @@ def _prepared(processor, texts, copying, casual):
     'all'); as `Protected` and `Casual` lists."""
     words = [t for t in processor.src_tokens_ids([placeholder(0)])[0][0] if t not in (TK_MAJ, TK_UP)]
     keeps = copying and len(words) == 1 and is_placeholder(words[0]) and words[0] not in processor.src_vocab.stoi
-    known = processor.src_vocab.stoi.__contains__
+    known = processor.src_vocab.knows
     if casual:
         texts = [add_accents(t, known, processor.src_accents()) for t in texts]
     protected = [protect(t, known) if keeps else Protected(t, []) for t in texts]
@@ -195,12 +195,11 @@ def _printed(tokens, entities):
 
 def _best_text(processor, toks, attn=None, src_tokens=None):
     """Text of target ids up to eos; given the attention (out_len, src_len) and the source tokens, unknown words are
-    copied from the source (`copy_unknown`)."""
+    copied from the source (`copy_unknown`), and those it must carry (`required_positions`) are never left out."""
     words = processor.tgt_words(toks)
     if attn is not None and src_tokens is not None:
         unknown = [i == processor.src_vocab.unk_idx for i in processor.src_vocab.numericalize(src_tokens)]
-        placeholders = [k for k, t in enumerate(src_tokens) if is_placeholder(t)]
-        words = copy_unknown(words, attn, src_tokens, unknown, placeholders)
+        words = copy_unknown(words, attn, src_tokens, unknown, required_positions(src_tokens, unknown))
     return processor.tgt_tok.detokenize(words)
 
 

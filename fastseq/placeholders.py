@@ -1,25 +1,30 @@
 """Entities that must come out of a translation exactly as they went in (URLs, email addresses, phone numbers,
-numbers, codes mixing letters and digits, names the model has never seen), replaced before decoding by placeholders
-the model treats as one unknown word, and put back in the translation after it (OpenNMT's ⦅URL⦆-style protection).
-`protect` finds them, `restore` puts them back; `copy_unknown` carries each placeholder to the output,
-inserting it where the attention says when the model left it out, so that none is lost."""
+numbers, codes mixing letters and digits, names the model has never seen, emoji), replaced before decoding by
+placeholders the model treats as one unknown word, and put back in the translation after it (OpenNMT's ⦅URL⦆-style
+protection). `protect` finds them, `restore` puts them back; `copy_unknown` carries each placeholder (and each
+unknown symbol, `required_positions`) to the output, inserting it where the attention says when the model left it
+out, so that none is lost."""
 import re
 from typing import NamedTuple
 
 from .tokenize import TK_MAJ, TK_UP
 from .vocab import UNK
 
-__all__ = ['KINDS', 'MAX_ENTITIES', 'Protected', 'protect', 'restore', 'placeholder', 'is_placeholder', 'copy_unknown']
+__all__ = ['KINDS', 'MAX_ENTITIES', 'Protected', 'protect', 'restore', 'placeholder', 'is_placeholder',
+           'required_positions', 'copy_unknown']
 
 _TRAILING = '.,;:!?)]}»"\''
+_EMOJI = '[\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff][\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]*'
 KINDS = {   # the kinds protected, in the order they are looked for (an earlier kind wins where two overlap)
     'url': r'(?:https?://|www\.)[^\s<>"«»]+',
     'email': r'[\w.+-]+@[\w-]+(?:\.[\w-]+)+',
     'phone': r'(?:\+\d{1,3}[ .-]?)?\d{1,4}(?:[\u00a0\u202f .-]\d{2,4}){3,5}(?!\d)',
     'code': r'(?=[\w-]*\d)(?=[\w-]*[^\W\d_])\w+(?:[-/]\w+)*',
-    'number': r'\d+(?:[.,]\d+|[\u00a0\u202f ]\d{3}(?!\d))*',
-    'name': r"[^\W\d_]\w+(?!['\w])",    # a whole word of two letters or more, not an elided one (J', Aujourd')
+    'number': r'(?:(?<![\w.,])[-−+])?\d+(?:[.,]\d+|[\u00a0\u202f ]\d{3}(?!\d))*',    # a sign where no word precedes
+    'name': r"[^\W\d_]\w+(?:-[^\W\d_]\w*)*(?!['\w])",   # a whole word (Jean-Pierre too), not an elided one (J')
+    'emoji': f'{_EMOJI}(?:\u200d?{_EMOJI})*',   # a run of them, with skin tones and the joiner of a family or a job
 }
+_APART = {'emoji'}   # kinds that need no word edge, kept apart from a word they are glued to (bravo👍)
 _ENTITY = re.compile('|'.join(f'(?P<{k}>{v})' for k, v in KINDS.items()))
 _EDGE = re.compile(r'(?<![\w@/.+-])')    # an entity starts a word
 _ORDINAL = re.compile(r'\d+(?:er|re|e|ème|eme|ᵉ|è)', re.I)   # 3e, 1er: French ordinals are words to translate
@@ -57,8 +62,15 @@ def _entity(m, known_word):
     kind, s = m.lastgroup, m.group()
     if kind == 'url': s = s.rstrip(_TRAILING)
     if kind == 'code' and _ORDINAL.fullmatch(s): return None
-    if kind == 'name' and not (s[:1].isupper() and known_word is not None and not known_word(s.lower())): return None
+    if kind == 'name' and not (s[:1].isupper() and known_word is not None and not _known_name(s, known_word)):
+        return None
     return s
+
+
+def _known_name(name, known_word):
+    "Whether the model knows `name`: as one word, or each part of a hyphenated one (Est-ce, Jean-Pierre)."
+    low = name.lower()
+    return known_word(low) or all(known_word(part) for part in low.split('-'))
 
 
 def protect(text, known_word=None):
@@ -68,13 +80,22 @@ def protect(text, known_word=None):
     if _PLACEHOLDER.search(text): return Protected(text, [])
     out, entities, pos = [], [], 0
     for m in _ENTITY.finditer(text):
-        if m.start() < pos or not _EDGE.match(text, m.start()) or len(entities) == MAX_ENTITIES: continue
+        apart = m.lastgroup in _APART
+        if m.start() < pos or not (apart or _EDGE.match(text, m.start())) or len(entities) == MAX_ENTITIES: continue
         s = _entity(m, known_word)
         if s is None: continue
-        out += [text[pos:m.start()], placeholder(len(entities))]
+        out += [text[pos:m.start()], _spaced(placeholder(len(entities)), text, m.start(), len(s)) if apart else
+                placeholder(len(entities))]
         entities.append(s)
         pos = m.start() + len(s)
     return Protected(''.join(out) + text[pos:], entities)
+
+
+def _spaced(word, text, start, length):
+    "`word` standing for `text[start:start + length]`, with a space on each side where a character touches it."
+    end = start + length
+    return (' ' if start and not text[start - 1].isspace() else '') + word + (
+        ' ' if end < len(text) and not text[end].isspace() else '')
 
 
 def restore(text, entities):
@@ -83,6 +104,12 @@ def restore(text, entities):
         i = _index(m.group(1))
         return entities[i] if i < len(entities) else m.group()
     return _PLACEHOLDER.sub(entity, text) if entities else text
+
+
+def required_positions(src_tokens, src_unknown):
+    "The source positions a translation must carry: placeholders, and symbols the model does not know (°, §, ☺)."
+    return [j for j, (t, unknown) in enumerate(zip(src_tokens, src_unknown))
+            if is_placeholder(t) or (unknown and not any(c.isalnum() for c in t))]
 
 
 def copy_unknown(words, attn, src_tokens, src_unknown, required=()):

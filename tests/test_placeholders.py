@@ -3,7 +3,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastseq.placeholders import MAX_ENTITIES, copy_unknown, placeholder, protect, restore
+from fastseq.placeholders import MAX_ENTITIES, copy_unknown, placeholder, protect, required_positions, restore
 
 KNOWN = {'le', 'tom', 'marie', 'voici', 'mon', 'chat'}.__contains__
 ENTITIES = {'url': 'https://www.ma-page.fr/642', 'email': 'paul81@poste.fr', 'phone': '02 99 80 93 54',
@@ -29,6 +29,15 @@ def test_ordinals_known_names_and_elisions_are_left_to_the_model():
     assert protect("Zorvakine dort.").entities == []                   # no vocabulary given: no name is unseen
     assert protect("Il a écrit Xxphab ici 12.").entities == []         # a placeholder-like word: left as it is
     assert len(protect(' '.join(['7'] * (MAX_ENTITIES + 5))).entities) == MAX_ENTITIES
+
+
+def test_signed_numbers_emoji_and_unknown_compound_names_are_protected_whole():
+    known = {'jean', 'pierre', 'est', 'ce', 'il', 'fait', 'et', 'ma', 'famille'}.__contains__
+    p = protect("Il fait -5 degrés, +3 demain et 3-5 ans à Zorvakine-Ville. Est-ce Jean-Pierre ?", known)
+    assert p.entities == ['-5', '+3', '3', 'Zorvakine-Ville']       # 3-5: the 5 follows a word, not a sign
+    p = protect("bravo👍 ! ma famille 👨\u200d👩\u200d👧 et ❤\ufe0f👍🏽.", known)
+    assert p.entities == ['👍', '👨\u200d👩\u200d👧', '❤\ufe0f👍🏽']              # joined, varied and in runs: whole
+    assert p.text == 'bravo Xxphaa ! ma famille Xxphab et Xxphac .'                # apart from the words they touch
 
 
 @settings(max_examples=80, deadline=None)
@@ -68,14 +77,22 @@ def test_a_placeholder_no_step_copied_is_inserted_where_it_is_attended_most():
     assert copy_unknown(['he', '.'], attn, src, unknown, required=[3, 5]) == ['he', 'xxmaj', 'xxphaa', 'xxphab', '.']
 
 
+def test_placeholders_and_unknown_symbols_are_required_unknown_words_are_not():
+    src = ['il', 'fait', 'xxmaj', 'xxphaa', '°', 'c', 'à', 'zorvakine', '§', '.']
+    unknown = [False, False, False, True, True, False, False, True, True, False]
+    assert required_positions(src, unknown) == [3, 4, 8]
+
+
 @pytest.mark.parametrize('beam', [1, 3])
 def test_entities_come_out_verbatim_batched_greedy_and_beam(trained, beam):
     "A tiny model that never saw a URL, an email, a long number or the name copies each, in a batch with others."
     texts = ["le chat noir voit https://exemple.fr/a?b=1 .", "Zorvakine mange la pomme .",
-             "le chien a 1 234 567 pommes et le code B52-X .", "écrivez à paul81@poste.fr .", "le chat dort ."]
+             "le chien a 1 234 567 pommes et le code B52-X .", "écrivez à paul81@poste.fr .",
+             "le chat 🐈 a -12 pommes 😀 .", "le chat dort ."]
     out = trained.translate(texts, beam=beam, bs=2)
-    for text, entity in zip(texts, ['https://exemple.fr/a?b=1', 'Zorvakine', '1 234 567', 'paul81@poste.fr']):
-        assert entity in out[texts.index(text)], (text, out)
+    entities = ['https://exemple.fr/a?b=1', 'Zorvakine', '1 234 567', 'paul81@poste.fr', ('🐈', '-12', '😀')]
+    for text, entity in zip(texts, entities):
+        assert all(e in out[texts.index(text)] for e in ([entity] if isinstance(entity, str) else entity)), (text, out)
     assert 'B52-X' in out[2] and 'xxph' not in ' '.join(out).lower()
     assert out == [trained.translate(t, beam=beam) for t in texts]
 
