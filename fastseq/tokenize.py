@@ -32,14 +32,15 @@ def normalize_text(text):
     return _SPACES.sub(' ', _INVISIBLE.sub('', text)).strip()
 
 
-def mark_case(tokens):
+def mark_case(tokens, mixed_case=True):
     """Lower-case tokens, putting xxup before ALL-CAPS words and xxmaj before Capitalised ones; words in mixed case
-    ('McDonald', 'États-Unis', 'CDs', 'iPhone'), which no marker restores, stay as written. Not fastai's
+    ('McDonald', 'États-Unis', 'CDs', 'iPhone'), which no marker restores, stay as written (with `mixed_case`; else
+    the capitalised ones are marked xxmaj and lower-cased, as models built before read them). Not fastai's
     `replace_all_caps` / `replace_maj`: those mark 'A1' as capitals."""
     out = []
     for t in tokens:
         if t.isupper() and sum(c.isalpha() for c in t) > 1: out += [TK_UP, t.lower()]
-        elif t[:1].isupper() and not any(c.isupper() for c in t[1:]): out += [TK_MAJ, t.lower()]
+        elif t[:1].isupper() and not (mixed_case and any(c.isupper() for c in t[1:])): out += [TK_MAJ, t.lower()]
         else: out.append(t)
     return out
 
@@ -82,15 +83,19 @@ class SpacyTokenizer:
 class Seq2SeqTokenizer:
     "Tokenizes one language's texts into case-marked spaCy words and turns tokens back into text."
     kind, trained = 'spacy', False      # trained: built from the training split's texts
-    def __init__(self, lang, normalize=True):
+    mixed_case = False                  # `mark_case`'s: what an export pickled before it was an option did
+    def __init__(self, lang, normalize=True, mixed_case=True):
         self.lang, self.normalize, self._spacy, self._detok = lang, normalize, SpacyTokenizer(lang), None
+        self.mixed_case = mixed_case
 
     def __getstate__(self): return {**self.__dict__, '_detok': None}
     def __repr__(self): return f"Seq2SeqTokenizer({self.lang!r}, normalize={self.normalize})"
-    def to_meta(self): return {'tokenizer': self.kind, 'lang': self.lang, 'normalize': self.normalize}
+
+    def to_meta(self):
+        return {'tokenizer': self.kind, 'lang': self.lang, 'normalize': self.normalize, 'mixed_case': self.mixed_case}
 
     @classmethod
-    def from_meta(cls, meta): return cls(meta['lang'], meta['normalize'])
+    def from_meta(cls, meta): return cls(meta['lang'], meta['normalize'], meta.get('mixed_case', False))
 
     @classmethod
     def for_corpus(cls, src, tgt, normalize=True, train_texts=None, **_):
@@ -99,7 +104,7 @@ class Seq2SeqTokenizer:
 
     def _tokenize_chunk(self, texts):
         texts = [normalize_text(t) if self.normalize else t for t in texts]
-        return [mark_case(toks) for toks in self._spacy(texts)]
+        return [mark_case(toks, self.mixed_case) for toks in self._spacy(texts)]
 
     def __call__(self, texts, n_workers=0, chunk_sz=20000):
         "Token lists for `texts`, in order; large inputs are split over `n_workers` processes."

@@ -14,6 +14,17 @@ def test_case_markers_round_trip():
     assert unmark_case(marked) == toks
 
 
+def test_tokenizers_saved_before_words_in_mixed_case_were_kept_still_lower_case_them():
+    text = ["J'ai vu Jean-Pierre chez McDonald's."]
+    new = Seq2SeqTokenizer('fr')
+    assert 'Jean-Pierre' in new(text)[0] and tokenizer_from_meta(new.to_meta())(text) == new(text)
+    bundled = {k: v for k, v in new.to_meta().items() if k != 'mixed_case'}      # a bundle saved before
+    pickled = pickle.loads(pickle.dumps(new))
+    del pickled.__dict__['mixed_case']                                            # an export pickled before
+    for old in (tokenizer_from_meta(bundled), pickled):
+        assert old(text)[0][4:6] == ['xxmaj', 'jean-pierre']
+
+
 def test_normalize_unifies_apostrophes_and_typographic_spaces():
     assert normalize_text('Je l’ai vu\u202f!') == "Je l'ai vu !"
     assert normalize_text('sur \u200b\u200bla musique\u00a0?') == 'sur la musique ?'
