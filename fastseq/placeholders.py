@@ -62,9 +62,17 @@ def _entity(m, known_word):
     kind, s = m.lastgroup, m.group()
     if kind == 'url': s = s.rstrip(_TRAILING)
     if kind == 'code' and _ORDINAL.fullmatch(s): return None
+    if kind == 'name': s = _capitalised_parts(s)
     if kind == 'name' and not (s[:1].isupper() and known_word is not None and not _known_name(s, known_word)):
         return None
     return s
+
+
+def _capitalised_parts(word):
+    "The leading parts of a hyphenated `word` that start with a capital: Saint-Étienne, Participerez (-vous)."
+    parts = word.split('-')
+    n = next((i for i, part in enumerate(parts) if not part[:1].isupper()), len(parts))
+    return '-'.join(parts[:max(n, 1)])
 
 
 def _known_name(name, known_word):

@@ -33,8 +33,9 @@ def test_ordinals_known_names_and_elisions_are_left_to_the_model():
 
 def test_signed_numbers_emoji_and_unknown_compound_names_are_protected_whole():
     known = {'jean', 'pierre', 'est', 'ce', 'il', 'fait', 'et', 'ma', 'famille'}.__contains__
-    p = protect("Il fait -5 degrés, +3 demain et 3-5 ans à Zorvakine-Ville. Est-ce Jean-Pierre ?", known)
-    assert p.entities == ['-5', '+3', '3', 'Zorvakine-Ville']       # 3-5: the 5 follows a word, not a sign
+    p = protect("Il fait -5 degrés, +3 demain et 3-5 ans à Zorvakine-Ville. Est-ce Jean-Pierre ? Zorvez-vous ?", known)
+    assert p.entities == ['-5', '+3', '3', 'Zorvakine-Ville', 'Zorvez']   # 3-5: the 5 follows a word, not a sign
+    assert p.text.endswith('Xxphae-vous ?')                                # an unknown verb's clitic: translated
     p = protect("bravo👍 ! ma famille 👨\u200d👩\u200d👧 et ❤\ufe0f👍🏽.", known)
     assert p.entities == ['👍', '👨\u200d👩\u200d👧', '❤\ufe0f👍🏽']              # joined, varied and in runs: whole
     assert p.text == 'bravo Xxphaa ! ma famille Xxphab et Xxphac .'                # apart from the words they touch
