@@ -51,17 +51,14 @@ class Vocab:
     def __getitem__(self, i): return self.itos[i]
     def __repr__(self): return f"Vocab({len(self)} tokens: {self.itos[len(SPECIALS):len(SPECIALS) + 5]}…)"
 
-    def index(self, token):
-        """The index of `token`; one missing in its case is the word in mixed case or in lower case ('états-unis' and
+    def numericalize(self, tokens):
+        """Indices of `tokens`; one missing in its case is the word in mixed case or in lower case ('états-unis' and
         'États-Unis' each find the other: typed casually, or by a vocabulary built before words in mixed case kept
         it); unk where none is held."""
-        return self.stoi.get(token) or self.folded.get(token) or self.stoi.get(token.lower(), self.unk_idx)
+        get, fold, unk = self.stoi.get, self.folded.get, self.unk_idx
+        return [get(t) or fold(t) or get(t.lower(), unk) for t in tokens]
 
-    def numericalize(self, tokens):
-        "Indices of `tokens` (`index`)."
-        return [self.index(t) for t in tokens]
-
-    def knows(self, word): return self.index(word) != self.unk_idx
+    def knows(self, word): return self.numericalize([word])[0] != self.unk_idx
 
     def textify(self, idxs, strip_special=True):
         "Tokens for `idxs`, dropping pad/bos/eos when `strip_special`."
