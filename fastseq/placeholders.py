@@ -62,9 +62,9 @@ def _entity(m, known_word):
     kind, s = m.lastgroup, m.group()
     if kind == 'url': s = s.rstrip(_TRAILING)
     if kind == 'code' and _ORDINAL.fullmatch(s): return None
-    if kind == 'name': s = _capitalised_parts(s)
-    if kind == 'name' and not (s[:1].isupper() and known_word is not None and not _known_name(s, known_word)):
-        return None
+    if kind == 'name':
+        s = _capitalised_parts(s)
+        if not (s[:1].isupper() and known_word is not None and not _known_name(s, known_word)): return None
     return s
 
 
@@ -92,8 +92,8 @@ def protect(text, known_word=None):
         if m.start() < pos or not (apart or _EDGE.match(text, m.start())) or len(entities) == MAX_ENTITIES: continue
         s = _entity(m, known_word)
         if s is None: continue
-        out += [text[pos:m.start()], _spaced(placeholder(len(entities)), text, m.start(), len(s)) if apart else
-                placeholder(len(entities))]
+        word = placeholder(len(entities))
+        out += [text[pos:m.start()], _spaced(word, text, m.start(), len(s)) if apart else word]
         entities.append(s)
         pos = m.start() + len(s)
     return Protected(''.join(out) + text[pos:], entities)
