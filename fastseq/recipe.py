@@ -20,11 +20,10 @@ __all__ = ['RecipeChoice', 'choose_recipe', 'expected_bleu', 'recipe_options', '
 
 # each recipe's epoch against the default's (how many times faster), by what the default trains in on the CPU: fp32
 # held to AVX2 (each with the training shortlist; `shallow` on an AMD EPYC Zen 5, the others on an Intel Xeon), bf16
-# on an Intel Xeon with AMX, where the smaller recipes train in fp32 (bench/recipe_speeds.py; docs/performance.md); a
-# recipe missing from a precision's table is not offered there (`large-batch` and `shallow` were trained for BLEU in
-# fp32 alone)
+# on an Intel Xeon with AMX, where `compact` and `small` train in fp32 (bench/recipe_speeds.py; docs/performance.md);
+# a recipe missing from a precision's table is not offered there (`large-batch` was trained for BLEU in fp32 alone)
 SPEEDUPS = {'fp32': {'default': 1., 'large-batch': 1.19, 'shallow': 1.32, 'compact': 1.37, 'small': 1.60},
-            'bf16': {'default': 1., 'compact': 1.31, 'small': 1.65}}
+            'bf16': {'default': 1., 'shallow': 1.45, 'compact': 1.31, 'small': 1.65}}
 # BLEU (valid, lc-tok, beam 5) of the default recipe = CURVE[0] + CURVE[1] · ln(passes over Tatoeba in the budget),
 # fitted by bench/recipe_table.py to runs on four CPU kinds between 2 and 5 passes; flat beyond MAX_PASSES, where
 # nothing was measured
